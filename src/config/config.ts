@@ -1,0 +1,126 @@
+// The gateway's typed configuration. One loader (load.ts) builds it from an optional
+// YAML file plus environment variables and validates it against `configSchema`.
+import type { JSONSchemaType } from 'ajv';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface EhrAuthNone {
+  kind: 'none';
+}
+
+export interface EhrAuthSmart {
+  kind: 'smart-backend';
+  tokenUrl: string;
+  clientId: string;
+  keyId: string;
+  alg: 'RS384' | 'ES384';
+  /** File holding the PEM private key; or `privateKeyEnv`, the variable holding it. */
+  privateKeyFile?: string;
+  privateKeyEnv?: string;
+  scope: string;
+}
+
+export interface EhrConfig {
+  name: string;
+  baseUrl: string;
+  auth: EhrAuthNone | EhrAuthSmart;
+  /** Organizations (references like `Organization/food-bank`) whose referrals this EHR routes. */
+  organizations: string[];
+  /** node-cron expression; the default polls every 15 minutes on weekdays, 7-19 h. */
+  pollSchedule: string;
+  timeoutMs: number;
+}
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  /** The base URL clients use to reach the gateway; derived from host and port when absent. */
+  publicBaseUrl?: string;
+  dataDir: string;
+  databaseUrl?: string;
+  fhirPackagesDir: string;
+  profilesDir: string;
+  mappingsDir: string;
+  logLevel: LogLevel;
+  limits: {
+    /** Largest request body accepted, in bytes (after decompression). */
+    bodyBytes: number;
+    /** Deepest JSON nesting accepted. */
+    jsonDepth: number;
+  };
+  /** Demo mode starts the bundled reference EHR and seeds it; `auto` = when no EHR is configured. */
+  demo: 'auto' | 'on' | 'off';
+  ehrs: EhrConfig[];
+}
+
+const ehrAuthSchema = {
+  type: 'object',
+  oneOf: [
+    {
+      type: 'object',
+      properties: { kind: { type: 'string', const: 'none' } },
+      required: ['kind'],
+      additionalProperties: false,
+    },
+    {
+      type: 'object',
+      properties: {
+        kind: { type: 'string', const: 'smart-backend' },
+        tokenUrl: { type: 'string', format: 'uri' },
+        clientId: { type: 'string', minLength: 1 },
+        keyId: { type: 'string', minLength: 1 },
+        alg: { type: 'string', enum: ['RS384', 'ES384'] },
+        privateKeyFile: { type: 'string', minLength: 1, nullable: true },
+        privateKeyEnv: { type: 'string', minLength: 1, nullable: true },
+        scope: { type: 'string', minLength: 1 },
+      },
+      required: ['kind', 'tokenUrl', 'clientId', 'keyId', 'alg', 'scope'],
+      additionalProperties: false,
+    },
+  ],
+  required: ['kind'],
+} as const;
+
+export const configSchema: JSONSchemaType<GatewayConfig> = {
+  type: 'object',
+  properties: {
+    port: { type: 'integer', minimum: 0, maximum: 65535 },
+    host: { type: 'string', minLength: 1 },
+    publicBaseUrl: { type: 'string', format: 'uri', nullable: true },
+    dataDir: { type: 'string', minLength: 1 },
+    databaseUrl: { type: 'string', pattern: '^postgres(ql)?://', nullable: true },
+    fhirPackagesDir: { type: 'string', minLength: 1 },
+    profilesDir: { type: 'string', minLength: 1 },
+    mappingsDir: { type: 'string', minLength: 1 },
+    logLevel: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    limits: {
+      type: 'object',
+      properties: {
+        bodyBytes: { type: 'integer', minimum: 1024, maximum: 1073741824 },
+        jsonDepth: { type: 'integer', minimum: 8, maximum: 1000 },
+      },
+      required: ['bodyBytes', 'jsonDepth'],
+      additionalProperties: false,
+    },
+    demo: { type: 'string', enum: ['auto', 'on', 'off'] },
+    ehrs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+          baseUrl: { type: 'string', format: 'uri' },
+          // The discriminated union is checked by oneOf; ajv's JSONSchemaType cannot express it.
+          auth: ehrAuthSchema as unknown as JSONSchemaType<EhrAuthNone | EhrAuthSmart>,
+          organizations: { type: 'array', items: { type: 'string', pattern: '^Organization/[A-Za-z0-9\\-.]{1,64}$' } },
+          pollSchedule: { type: 'string', minLength: 9 },
+          timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+        },
+        required: ['name', 'baseUrl', 'auth', 'organizations', 'pollSchedule', 'timeoutMs'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['port', 'host', 'dataDir', 'fhirPackagesDir', 'profilesDir', 'mappingsDir', 'logLevel', 'limits', 'demo', 'ehrs'],
+  additionalProperties: false,
+};
