@@ -1,0 +1,284 @@
+// Compiles one rule of a mapping file into closures that run it in both directions.
+// Rule forms (see mappings/README.md):
+//   { partner, fhir [, conceptMap, unmapped, as] }   two-way correspondence
+//   { fhir, const }                                  fixed FHIR value (also picks list items)
+//   { partner, const }                               fixed partner value (from FHIR only)
+//   { fhir, ref: role }                              reference to another created resource
+//   { fhir | partner, compute, direction }           one-way FHIRPath expression
+//   { each, fhir, rules }                            partner list <-> FHIR list
+import fhirpath from 'fhirpath';
+import type { Coding } from '@medplum/fhirtypes';
+import { issue } from '../fhir/outcomes.ts';
+import { compilePath } from './path.ts';
+import type { CompiledPath } from './path.ts';
+import type { CompiledConceptMap } from './concept-map.ts';
+import type { CompiledRule, EvalContext, FromContext, PartnerRecord, RuleSite } from './types.ts';
+
+export interface RuleEnv {
+  file: string;
+  lineOf(node: object): number;
+  conceptMaps: Map<string, CompiledConceptMap>;
+  /** Role name -> resource type and forEach partner path text (if any). */
+  roles: Map<string, { type: string; forEach?: string }>;
+  /** Partner path of the enclosing `each` group, relative to the role scope ('' at top). */
+  group: string;
+  partnerIndex: Map<string, { site: RuleSite; fhir: string; role: string }>;
+  role: string;
+  fhirPrefix: string;
+}
+
+export class RuleCompileError extends Error {
+  readonly site: RuleSite;
+  constructor(site: RuleSite, reason: string) {
+    super(reason);
+    this.site = site;
+  }
+}
+
+const KEYS = new Set(['partner', 'fhir', 'conceptMap', 'unmapped', 'as', 'const', 'ref', 'compute', 'direction', 'each', 'rules', 'note']);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function at(prefix: string, path: string): string {
+  return prefix ? `${prefix}.${path}` : path;
+}
+
+function firstValue(result: unknown[]): unknown {
+  if (result.length === 0) return undefined;
+  return result.length === 1 ? result[0] : result;
+}
+
+export function compileRule(raw: unknown, env: RuleEnv): CompiledRule {
+  const site: RuleSite = { file: env.file, line: isObject(raw) ? env.lineOf(raw) : 0 };
+  const fail = (reason: string): never => {
+    throw new RuleCompileError(site, reason);
+  };
+  if (!isObject(raw)) return fail('a rule must be an object');
+  for (const key of Object.keys(raw)) if (!KEYS.has(key)) fail(`unknown rule key "${key}"`);
+  const path = (key: 'partner' | 'fhir' | 'each'): CompiledPath | undefined => {
+    const text = raw[key];
+    if (text === undefined) return undefined;
+    if (typeof text !== 'string') return fail(`"${key}" must be a path string`);
+    try {
+      return compilePath(text);
+    } catch (e) {
+      return fail(`"${key}": ${(e as Error).message}`);
+    }
+  };
+  const partner = path('partner');
+  const fhir = path('fhir');
+  const where = `${site.file}:${site.line}`;
+
+  if (raw.each !== undefined) return compileEach(raw, env, site, path('each') as CompiledPath, fhir ?? fail('"each" needs "fhir" (the FHIR list)'));
+
+  if (raw.compute !== undefined) {
+    if (typeof raw.compute !== 'string') return fail('"compute" must be a FHIRPath expression string');
+    const direction = raw.direction;
+    if (direction !== 'to-fhir' && direction !== 'from-fhir') return fail('"compute" needs "direction: to-fhir" or "direction: from-fhir" (computed values are one-way)');
+    let expr: (resource: unknown, vars?: Record<string, unknown>) => unknown[];
+    try {
+      expr = fhirpath.compile(raw.compute) as unknown as typeof expr;
+    } catch (e) {
+      return fail(`invalid FHIRPath in "compute": ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (direction === 'to-fhir') {
+      if (!fhir || partner) return fail('a to-fhir "compute" writes a "fhir" path and has no "partner" path');
+      return {
+        site,
+        fhir,
+        refs: [],
+        toFhir(scope, target, ctx) {
+          const value = firstValue(expr(scope, { record: ctx.record }));
+          if (value !== undefined) fhir.set(target, value);
+        },
+        fromFhir() {},
+      };
+    }
+    if (!partner || fhir) return fail('a from-fhir "compute" writes a "partner" path and has no "fhir" path');
+    return {
+      site,
+      partner,
+      refs: [],
+      toFhir() {},
+      fromFhir(source, target) {
+        const value = firstValue(expr(source));
+        if (value !== undefined) partner.set(target, value);
+      },
+    };
+  }
+  if (raw.direction !== undefined) fail('"direction" belongs to "compute" rules only: correspondences run both ways');
+
+  if (raw.ref !== undefined) {
+    const role = raw.ref;
+    if (typeof role !== 'string' || !env.roles.has(role)) return fail(`"ref" names an unknown role "${String(role)}"`);
+    if (!fhir || partner) return fail('a "ref" rule has a "fhir" path and no "partner" path');
+    const target = env.roles.get(role) as { type: string; forEach?: string };
+    if (target.forEach !== undefined && target.forEach !== env.group) {
+      fail(`role "${role}" is made once per item of "${target.forEach}": reference it inside "each: ${target.forEach}"`);
+    }
+    const perItem = target.forEach !== undefined;
+    return {
+      site,
+      fhir,
+      refs: [{ role, path: fhir }],
+      toFhir(_scope, out, ctx, _prefix, item) {
+        const ids = ctx.ids.get(role);
+        const id = ids?.[perItem ? item : 0];
+        if (id !== undefined) fhir.set(out, { reference: `${ctx.types.get(role)}/${id}` });
+      },
+      fromFhir() {},
+    };
+  }
+
+  if (raw.const !== undefined) {
+    const value = raw.const;
+    if (fhir && partner) return fail('"const" goes with either "fhir" or "partner", not both');
+    if (fhir) {
+      return {
+        site,
+        fhir,
+        fhirConst: { path: fhir, value },
+        refs: [],
+        toFhir(_scope, target) {
+          fhir.set(target, structuredClone(value));
+        },
+        fromFhir() {},
+      };
+    }
+    if (!partner) return fail('"const" needs a "fhir" or "partner" path');
+    return {
+      site,
+      partner,
+      refs: [],
+      toFhir() {},
+      fromFhir(_source, target) {
+        partner.set(target, structuredClone(value));
+      },
+    };
+  }
+
+  if (!partner || !fhir) return fail('a correspondence needs both "partner" and "fhir" paths');
+  env.partnerIndex.set(at(env.group, partner.text), { site, fhir: at(env.fhirPrefix, fhir.text), role: env.role });
+
+  if (raw.conceptMap === undefined) {
+    if (raw.unmapped !== undefined || raw.as !== undefined) fail('"unmapped" and "as" go with "conceptMap"');
+    return {
+      site,
+      partner,
+      fhir,
+      refs: [],
+      toFhir(scope, target) {
+        const value = partner.get(scope);
+        if (value !== undefined) fhir.set(target, value);
+      },
+      fromFhir(source, target) {
+        const value = fhir.get(source);
+        if (value !== undefined) partner.set(target, value);
+      },
+    };
+  }
+
+  const map = typeof raw.conceptMap === 'string' ? env.conceptMaps.get(raw.conceptMap) : undefined;
+  if (!map) return fail(`"conceptMap" names an unknown ConceptMap "${String(raw.conceptMap)}" (list it under conceptMaps)`);
+  const unmapped = raw.unmapped ?? 'error';
+  if (unmapped !== 'error' && unmapped !== 'omit') fail('"unmapped" is "error" or "omit"');
+  const as = raw.as ?? 'coding';
+  if (as !== 'coding' && as !== 'code') fail('"as" is "coding" (write a Coding) or "code" (write the code only)');
+  const codeToSource = new Map<string, string>();
+  for (const c of map.sourceCodes()) {
+    const target = map.forward(c)?.code;
+    if (target !== undefined && !codeToSource.has(target)) codeToSource.set(target, c);
+  }
+  return {
+    site,
+    partner,
+    fhir,
+    refs: [],
+    toFhir(scope, target, ctx: EvalContext, prefix) {
+      const value = partner.get(scope);
+      if (value === undefined) return;
+      const coding = map.forward(String(value));
+      if (!coding) {
+        if (unmapped === 'error') {
+          ctx.issues.push(issue('error', 'code-invalid', `Code is not in ConceptMap "${map.name}" (rule ${where})`, at(prefix, partner.text)));
+        }
+        return;
+      }
+      fhir.set(target, as === 'code' ? coding.code : { ...coding });
+    },
+    fromFhir(source, target, ctx: FromContext, fhirPrefix) {
+      const value = fhir.get(source);
+      if (value === undefined) return;
+      const code = as === 'code' ? codeToSource.get(String(value)) : map.reverse(value as Coding);
+      if (code === undefined) {
+        if (unmapped === 'error') {
+          ctx.issues.push(issue('error', 'code-invalid', `Code is not in ConceptMap "${map.name}" (rule ${where})`, at(fhirPrefix, fhir.text)));
+        }
+        return;
+      }
+      partner.set(target, code);
+    },
+  };
+}
+
+function compileEach(raw: Record<string, unknown>, env: RuleEnv, site: RuleSite, each: CompiledPath, fhir: CompiledPath): CompiledRule {
+  if (raw.partner !== undefined || raw.const !== undefined || raw.ref !== undefined) {
+    throw new RuleCompileError(site, '"each" rules hold their own "rules"; put partner/const/ref inside them');
+  }
+  if (!Array.isArray(raw.rules) || raw.rules.length === 0) throw new RuleCompileError(site, '"each" needs a non-empty "rules" list');
+  const inner = raw.rules.map((r) =>
+    compileRule(r, { ...env, group: at(env.group, each.text), fhirPrefix: at(env.fhirPrefix, `${fhir.text}[*]`) }),
+  );
+  const consts = inner.flatMap((r) => (r.fhirConst ? [r.fhirConst] : []));
+  const refs = inner.flatMap((r) => r.refs.map((ref) => ({ role: ref.role, path: compilePath(`${fhir.text}.${ref.path.text}`) })));
+  return {
+    site,
+    partner: each,
+    fhir,
+    refs,
+    toFhir(scope, target, ctx, prefix) {
+      const items = each.get(scope);
+      if (!Array.isArray(items)) return;
+      const existing = fhir.get(target);
+      const list: unknown[] = Array.isArray(existing) ? existing : [];
+      items.forEach((item, i) => {
+        const out: Record<string, unknown> = {};
+        const itemPrefix = `${at(prefix, each.text)}[${i}]`;
+        for (const rule of inner) rule.toFhir(item as PartnerRecord, out, ctx, itemPrefix, i);
+        if (Object.keys(out).length > 0) list.push(out);
+      });
+      if (list.length > 0 && existing === undefined) fhir.set(target, list);
+    },
+    fromFhir(source, target, ctx, fhirPrefix) {
+      const items = fhir.get(source);
+      if (!Array.isArray(items)) return;
+      const out: PartnerRecord[] = [];
+      items.forEach((item, i) => {
+        if (!consts.every((c) => contains(c.path.get(item), c.value))) return;
+        const record: PartnerRecord = {};
+        for (const rule of inner) rule.fromFhir(item as Record<string, unknown>, record, ctx, `${at(fhirPrefix, fhir.text)}[${i}]`);
+        if (Object.keys(record).length > 0) out.push(record);
+      });
+      if (out.length > 0) each.set(target, out);
+    },
+  };
+}
+
+/** True when `actual` holds everything `expected` says (extra properties and list items allowed). */
+export function contains(actual: unknown, expected: unknown): boolean {
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && expected.every((e) => actual.some((a) => contains(a, e)));
+  }
+  if (isObject(expected)) {
+    return isObject(actual) && Object.entries(expected).every(([k, v]) => contains(actual[k], v));
+  }
+  return actual === expected;
+}
+
+export function isRuleObject(v: unknown): v is Record<string, unknown> {
+  return isObject(v);
+}
+
+export type { FromContext };
