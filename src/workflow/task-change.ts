@@ -3,7 +3,8 @@
 // Task.statusReason / Task.owner comments). Returns every issue found; an error issue means
 // the write is refused with 422 (outcome kind `unprocessable`, code `business-rule`).
 import type { OperationOutcomeIssue, Task } from '@medplum/fhirtypes';
-import { issue } from '../fhir/outcomes.ts';
+import { OperationOutcomeError } from '../fhir/errors.ts';
+import { issue, outcome } from '../fhir/outcomes.ts';
 import { type Actor, type ActorRole, describeActor, rolesOf } from './actor.ts';
 import { changedElements } from './resource-diff.ts';
 import { sameTarget } from './references.ts';
@@ -131,5 +132,17 @@ export function checkTaskChange(before: Task | undefined, after: Task, actor: Ac
   const issues = [...statusIssues(after)];
   issues.push(...(before === undefined ? createIssues(after, actor) : updateIssues(before, after, actor)));
   issues.push(...statusReasonIssues(before, after));
+  return issues;
+}
+
+/**
+ * Throws the 422 OperationOutcome (kind `unprocessable`, every issue kept) when the change
+ * breaks a rule; returns the warnings otherwise, for the caller to pass on.
+ */
+export function assertTaskChange(before: Task | undefined, after: Task, actor: Actor): OperationOutcomeIssue[] {
+  const issues = checkTaskChange(before, after, actor);
+  if (issues.some((i) => i.severity === 'error')) {
+    throw new OperationOutcomeError(outcome('unprocessable', issues));
+  }
   return issues;
 }
