@@ -33,6 +33,9 @@ export function dateRange(text: string): DateRange | undefined {
   if (h === undefined) {
     return { low: Date.UTC(year, month, day), high: Date.UTC(year, month, day + 1) - 1 };
   }
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) {
+    return undefined;
+  }
   const offset = zoneOffsetMs(zone);
   const base = Date.UTC(year, month, day, Number(h), Number(mi), Number(s ?? 0)) - offset;
   if (s === undefined) {
