@@ -19,7 +19,7 @@ export interface MappingInput {
 }
 
 const TOP_KEYS = new Set(['name', 'description', 'version', 'directions', 'schema', 'conceptMaps', 'anchor', 'recordKey', 'resources', 'format', 'tables']);
-const ROLE_KEYS = new Set(['role', 'type', 'profiles', 'forEach', 'when', 'id', 'rules', 'description']);
+const ROLE_KEYS = new Set(['role', 'type', 'profiles', 'forEach', 'when', 'id', 'idAs', 'emit', 'rules', 'description']);
 
 export class MappingCompileError extends Error {
   readonly problems: SourceProblem[];
@@ -55,6 +55,7 @@ export function compileMapping(input: MappingInput): CompiledMapping {
       conceptMaps.set(ref, compiled);
       conceptMaps.set(compiled.url, compiled);
       if (resource.name) conceptMaps.set(resource.name, compiled);
+      if (resource.id) conceptMaps.set(resource.id, compiled);
     } catch (e) {
       report(top.conceptMaps ?? top, `ConceptMap "${ref}": ${(e as Error).message}`);
     }
@@ -128,7 +129,20 @@ export function compileMapping(input: MappingInput): CompiledMapping {
         else throw e;
       }
     }
-    roles.push({ role: raw.role, type: raw.type as Resource['resourceType'], profiles, site, forEach, when, idParts, rules });
+    if (raw.idAs !== undefined && typeof raw.idAs !== 'string') report(raw, '"idAs" names the mapping whose ids this role shares');
+    if (raw.emit !== undefined && typeof raw.emit !== 'boolean') report(raw, '"emit" is true or false');
+    roles.push({
+      role: raw.role,
+      type: raw.type as Resource['resourceType'],
+      profiles,
+      site,
+      forEach,
+      when,
+      idParts,
+      rules,
+      idAs: typeof raw.idAs === 'string' ? raw.idAs : undefined,
+      emit: raw.emit !== false,
+    });
   }
 
   const anchor = typeof top.anchor === 'string' ? top.anchor : roles[0]?.role;

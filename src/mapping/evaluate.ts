@@ -36,7 +36,9 @@ export function toFhir(m: CompiledMapping, record: unknown, options: ToFhirOptio
   for (const role of m.roles) {
     ctx.types.set(role.role, role.type);
     if (role.when && !present(role.when.get(rec))) continue;
-    const base = [m.name, partner, ...recordKey, role.role];
+    // Per-item resources: record key + item id. Resources with their own `id` (a client, an
+    // organisation) are shared by every record that names them. Others: the record key.
+    const base = [role.idAs ?? m.name, partner, ...(role.forEach || role.idParts.length === 0 ? recordKey : []), role.role];
     if (role.forEach) {
       const items = role.forEach.get(rec);
       if (!Array.isArray(items)) continue;
@@ -44,12 +46,12 @@ export function toFhir(m: CompiledMapping, record: unknown, options: ToFhirOptio
       items.forEach((item, i) => {
         const scope = item as PartnerRecord;
         ids.push(deterministicId([...base, ...role.idParts.map((p) => String(p.get(scope) ?? ''))]));
-        instances.push({ role, scope, item: i, prefix: `${at(prefix, role.forEach?.text ?? '')}[${i}]` });
+        if (role.emit) instances.push({ role, scope, item: i, prefix: `${at(prefix, role.forEach?.text ?? '')}[${i}]` });
       });
       ctx.ids.set(role.role, ids);
     } else {
       ctx.ids.set(role.role, [deterministicId([...base, ...role.idParts.map((p) => String(p.get(rec) ?? ''))])]);
-      instances.push({ role, scope: rec, item: 0, prefix });
+      if (role.emit) instances.push({ role, scope: rec, item: 0, prefix });
     }
   }
 

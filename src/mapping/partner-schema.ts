@@ -43,7 +43,7 @@ function describe(e: ErrorObject): { text: string; extra?: string } {
 export type PartnerCheck = (data: unknown, prefix?: string) => OperationOutcomeIssue[];
 
 export function compilePartnerSchema(schema: object): PartnerCheck {
-  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
   addFormats(ajv);
   const validate = ajv.compile(schema);
   return (data, prefix = '') => {

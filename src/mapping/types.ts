@@ -60,6 +60,10 @@ export interface CompiledRole {
   /** Extra id parts, partner paths relative to the item (forEach) or the record. */
   idParts: CompiledPath[];
   rules: CompiledRule[];
+  /** Derive ids as mapping `idAs` does, so two mappings name the same resource. */
+  idAs?: string;
+  /** false: only referenced (its id is derived), not produced; its rules still read FHIR. */
+  emit: boolean;
 }
 
 export interface CompiledMapping {
