@@ -3,6 +3,9 @@
 // tenant and the adapters filter by it in SQL, so no caller can read across tenants by
 // forgetting a check.
 import type { Resource } from '@medplum/fhirtypes';
+import type { PageCursor, SearchQuery } from './search/query.ts';
+
+export type { IndexKind, PageCursor, Prefix, PrefixedValue, SearchFilter, SearchQuery, SortKey, TokenValue } from './search/query.ts';
 
 /** A stored version of a resource. `resource.meta.versionId/lastUpdated` are set by the store. */
 export interface StoredVersion<T extends Resource = Resource> {
@@ -14,6 +17,14 @@ export interface StoredVersion<T extends Resource = Resource> {
   /** True for the version written by a delete; `resource` is then the last live body. */
   deleted: boolean;
   resource: T;
+}
+
+export interface SearchResult {
+  versions: StoredVersion[];
+  /** With `total: 'accurate'` or `summaryCount`. */
+  total?: number;
+  /** Cursor of the next page, when there may be one. */
+  next?: PageCursor;
 }
 
 export interface UpdateOptions {
@@ -36,9 +47,15 @@ export interface IndexEntry {
   kind: 'token' | 'reference' | 'string' | 'date' | 'number' | 'uri';
   /** token: system ('' when absent); reference: target type; others: unused. */
   system?: string;
-  /** token: code; reference: `Type/id` or absolute URL; string: normalised text; uri: the uri. */
+  /**
+   * token: code; reference: `Type/id` (a `/_history/n` suffix is dropped) or absolute URL;
+   * string: the text as written (the store normalises case and accents for matching); uri: the uri.
+   */
   value?: string;
-  /** date: inclusive range start/end as epoch milliseconds; number: low/high. */
+  /**
+   * date: inclusive range start/end as epoch milliseconds (`dateRange()` in search/date-range.ts
+   * computes it from a FHIR date; absent = open-ended); number: low/high (one given = both).
+   */
   low?: number;
   high?: number;
 }
@@ -146,6 +163,16 @@ export interface StoreOps {
   readVersion<T extends Resource>(tenant: string, resourceType: T['resourceType'], id: string, versionId: string): Promise<StoredVersion<T> | undefined>;
   /** Instance history when `id` is given, type history otherwise. Newest first. */
   readHistory(tenant: string, resourceType: string, id: string | undefined, options: HistoryOptions): Promise<StoredVersion[]>;
+
+  // Search (FHIR R4 search.html) through the index tables; deleted resources never match.
+  search(tenant: string, query: SearchQuery): Promise<SearchResult>;
+  /** Current live versions of `Type/id` references (for _include); missing or deleted ones are left out. */
+  readMany(tenant: string, references: string[]): Promise<StoredVersion[]>;
+  /**
+   * Resources of `resourceType` whose `param` references any of `targets` (`Type/id`), for
+   * _revinclude. At most `limit` (default 1000), ordered by type and id.
+   */
+  findReferencing(tenant: string, query: { resourceType: string; param: string; targets: string[]; limit?: number }): Promise<StoredVersion[]>;
 
   /**
    * Holds an exclusive lock on `key` until the transaction ends (PostgreSQL advisory

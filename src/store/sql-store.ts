@@ -1,0 +1,72 @@
+// One Store over either runner: every operation is the same SQL on both dialects; writes
+// run in a transaction of their own unless called inside `transaction()`.
+import type { Indexer, Store, StoreOps } from './store.ts';
+import type { Executor, Runner } from './sql/executor.ts';
+import { auditOps } from './ops/audit.ts';
+import { coordinationOps } from './ops/coordination.ts';
+import type { OpsContext } from './ops/context.ts';
+import { outboxOps } from './ops/outbox.ts';
+import { partnerOps } from './ops/partners.ts';
+import { resourceOps } from './ops/resources.ts';
+import { searchOps } from './ops/search.ts';
+
+export interface SqlStoreOptions {
+  indexer?: Indexer;
+  /** Epoch milliseconds; tests may move time. Default Date.now. */
+  now?: () => number;
+}
+
+function opsOn(exec: Executor, runner: Runner, options: SqlStoreOptions): StoreOps {
+  const ctx: OpsContext = { exec, dialect: runner.dialect, indexer: options.indexer, now: options.now ?? Date.now };
+  return {
+    ...resourceOps(ctx),
+    ...searchOps(ctx),
+    ...outboxOps(ctx),
+    ...coordinationOps(ctx),
+    ...auditOps(ctx),
+    ...partnerOps(ctx),
+    async lock(key: string): Promise<void> {
+      if (runner.dialect.lockSql) {
+        await exec.all(runner.dialect.lockSql, [key]);
+      }
+    },
+  };
+}
+
+type OpName = keyof StoreOps;
+
+/** Operations that only read, and so need no transaction of their own. */
+const reads: ReadonlySet<OpName> = new Set<OpName>([
+  'readResource',
+  'readVersion',
+  'readHistory',
+  'search',
+  'readMany',
+  'findReferencing',
+  'listDeadLetters',
+  'countOutbox',
+  'getCursor',
+  'checkFence',
+  'readAudit',
+  'getPartner',
+  'listPartners',
+  'findCredentials',
+  'listCredentials',
+]);
+
+export function createSqlStore(runner: Runner, options: SqlStoreOptions = {}): Store {
+  const ops = {} as Record<OpName, (...args: never[]) => Promise<unknown>>;
+  const probe = opsOn({ all: async () => [], run: async () => 0 }, runner, options);
+  for (const name of Object.keys(probe) as OpName[]) {
+    const run = reads.has(name) ? runner.read.bind(runner) : runner.transaction.bind(runner);
+    ops[name] = (...args: never[]) =>
+      run((exec: Executor) => (opsOn(exec, runner, options)[name] as (...a: never[]) => Promise<unknown>)(...args));
+  }
+  return {
+    ...(ops as unknown as StoreOps),
+    kind: runner.dialect.kind,
+    transaction: <T>(fn: (tx: StoreOps) => Promise<T>): Promise<T> => runner.transaction((exec) => fn(opsOn(exec, runner, options))),
+    ping: () => runner.ping(),
+    close: () => runner.close(),
+  };
+}
