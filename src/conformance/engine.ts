@@ -1,0 +1,48 @@
+// Assembles the walk's engine from a definition index: compiled profiles (once per
+// StructureDefinition), terminology, FHIRPath invariants. Pure over its inputs.
+import type { StructureDefinition } from '@medplum/fhirtypes';
+import { compileProfile, type CompiledProfile } from './compile.ts';
+import type { Definitions } from './definitions.ts';
+import { createInvariantCompiler } from './fhirpath-invariants.ts';
+import { createIssueSink } from './issues.ts';
+import type { ReferenceScope } from './references.ts';
+import { createTerminology } from './terminology.ts';
+import type { Membership } from './terminology.ts';
+import { walkResource, type WalkEngine } from './walk.ts';
+
+// StructureDefinition objects of the R4 base are shared by every validator in the process;
+// so are their compiled forms (immutable once built).
+const compiledBySd = new WeakMap<StructureDefinition, CompiledProfile | null>();
+
+function compiled(sd: StructureDefinition | undefined): CompiledProfile | undefined {
+  if (!sd) return undefined;
+  let c = compiledBySd.get(sd);
+  if (c === undefined) {
+    c = sd.snapshot?.element?.length ? compileProfile(sd) : null;
+    compiledBySd.set(sd, c);
+  }
+  return c ?? undefined;
+}
+
+export function createEngine(defs: Definitions): WalkEngine {
+  const conformsCache = new WeakMap<object, Map<string, Membership>>();
+  const engine: WalkEngine = {
+    terminology: createTerminology(defs),
+    invariants: createInvariantCompiler(),
+    profile: (canonical) => compiled(defs.structureDefinition(canonical)),
+    typeModel: (code) => compiled(defs.typeDefinition(code)),
+    conforms(resource, profile, scope: ReferenceScope) {
+      let byProfile = conformsCache.get(resource);
+      const hit = byProfile?.get(profile);
+      if (hit) return hit;
+      if (!engine.profile(profile)) return 'unknown';
+      const sink = createIssueSink(Number.MAX_SAFE_INTEGER);
+      walkResource(resource, [profile], undefined, { engine, sink, bundle: scope.bundle, depth: 1 });
+      const result: Membership = sink.errorCount() === 0 ? 'yes' : 'no';
+      if (!byProfile) conformsCache.set(resource, (byProfile = new Map()));
+      byProfile.set(profile, result);
+      return result;
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,452 @@
+// The validator's walk: one pass over a resource's JSON against compiled element rules
+// (compile.ts). Implements FHIR R4 json.html (shape, arrays, `_x` primitive extensions,
+// resourceType), elementdefinition.html (cardinality, types, fixed/pattern, bindings,
+// constraints), profiling.html#slicing and extensibility.html (extensions by URL).
+import type { CompiledProfile, ElementRule, TypeRef } from './compile.ts';
+import { NATIVE_INVARIANTS } from './compile.ts';
+import { checkBinding, checkCodeSystems, memberOf } from './bindings.ts';
+import type { InvariantCompiler } from './fhirpath-invariants.ts';
+import type { IssueSink } from './issues.ts';
+import { checkDomainResource, checkReferenceToContained, checkExtensionValue } from './native-invariants.ts';
+import { isPrimitiveType, primitiveCheck } from './primitives.ts';
+import { referencedType, type ReferenceScope } from './references.ts';
+import { sliceMatch, type SliceEnv } from './slicing.ts';
+import type { Membership, Terminology } from './terminology.ts';
+import { capitalize, deepEqual, isObject, matchesPattern } from './values.ts';
+
+export interface WalkEngine {
+  terminology: Terminology;
+  invariants: InvariantCompiler;
+  /** Compiled profile by canonical, undefined when not known. */
+  profile(canonical: string): CompiledProfile | undefined;
+  /** Compiled base definition of a type or resource. */
+  typeModel(code: string): CompiledProfile | undefined;
+  /** Whether a resource conforms to a profile, for `profile` discriminators. */
+  conforms(resource: Record<string, unknown>, profile: string, scope: ReferenceScope): Membership;
+}
+
+export interface WalkContext {
+  engine: WalkEngine;
+  sink: IssueSink;
+  /** JSON number source texts by holder object and key (json.html#decimal). */
+  numberSources?: WeakMap<object, Map<string, string>>;
+  bundle?: Map<string, Record<string, unknown>>;
+  depth: number;
+}
+
+interface ResourceFrame {
+  resource: Record<string, unknown>;
+  root: Record<string, unknown>;
+  scope: ReferenceScope;
+}
+
+const MAX_DEPTH = 32;
+const EXTENSION_TYPES = new Set(['Extension']);
+
+/** Validates one resource against the given profiles (the base definition when none). */
+export function walkResource(
+  value: unknown,
+  profiles: string[],
+  path: string | undefined,
+  ctx: WalkContext,
+  container?: Record<string, unknown>,
+): void {
+  const { sink, engine } = ctx;
+  const where = path ?? 'Resource';
+  if (!isObject(value)) {
+    sink.add('error', 'structure', 'A resource must be a JSON object', where);
+    return;
+  }
+  const type = value.resourceType;
+  if (typeof type !== 'string') {
+    sink.add('error', 'structure', 'The resource has no resourceType', where);
+    return;
+  }
+  const base = engine.typeModel(type);
+  if (!base || base.kind !== 'resource') {
+    sink.add('error', 'structure', `Unknown resource type '${type}'`, `${where}.resourceType`);
+    return;
+  }
+  if (ctx.depth > MAX_DEPTH) {
+    sink.add('error', 'too-long', 'Resources are nested too deeply', where);
+    return;
+  }
+  const rootPath = path ?? type;
+  const frame: ResourceFrame = {
+    resource: value,
+    root: container ?? value,
+    scope: { contained: containedById(value), bundle: ctx.bundle, container },
+  };
+  const declared = isObject(value.meta) && Array.isArray(value.meta.profile) ? value.meta.profile.filter((p): p is string => typeof p === 'string') : [];
+  const compiled: CompiledProfile[] = [];
+  for (const canonical of [...profiles, ...declared]) {
+    const p = engine.profile(canonical);
+    if (!p) {
+      sink.add('warning', 'not-found', `Profile ${canonical} is not known here, so conformance to it could not be checked`, rootPath);
+    } else if (p.type !== type) {
+      sink.add('error', 'invalid', `Profile ${canonical} is for ${p.type}, not ${type}`, rootPath);
+    } else if (!compiled.includes(p)) {
+      compiled.push(p);
+    }
+  }
+  if (compiled.length === 0) compiled.push(base);
+  ctx.depth++;
+  try {
+    for (const p of compiled) {
+      walkObject(value, p.root, p.root, type, rootPath, ctx, frame, true);
+      runInvariants(value, p.root, p.root, type, rootPath, ctx, frame);
+    }
+    if (base.root.invariants.some((i) => i.key === 'dom-2')) checkDomainResource(value, rootPath, container !== undefined, sink);
+  } finally {
+    ctx.depth--;
+  }
+}
+
+function containedById(resource: Record<string, unknown>): Map<string, Record<string, unknown>> {
+  const map = new Map<string, Record<string, unknown>>();
+  if (Array.isArray(resource.contained)) {
+    for (const c of resource.contained) if (isObject(c) && typeof c.id === 'string') map.set(c.id, c);
+  }
+  return map;
+}
+
+/** The rule whose children describe an item of `rule` carrying `type`. */
+export function structureFor(rule: ElementRule, type: string | undefined, engine: WalkEngine): ElementRule | undefined {
+  if (rule.children.length > 0) return rule;
+  if (rule.contentReference) return rule.profile.byId.get(rule.contentReference);
+  const t = type ?? rule.types[0]?.code;
+  if (!t) return undefined;
+  const ref = rule.types.find((x) => x.code === t);
+  if (ref && ref.profiles.length > 0 && !EXTENSION_TYPES.has(t)) {
+    const p = engine.profile(ref.profiles[0]);
+    if (p) return p.root;
+  }
+  if (ref && EXTENSION_TYPES.has(t) && ref.profiles.length > 0) {
+    const p = engine.profile(ref.profiles[0]);
+    if (p) return p.root;
+  }
+  return engine.typeModel(t)?.root;
+}
+
+interface Found {
+  rule: ElementRule;
+  key: string;
+  type: string;
+}
+
+function walkObject(
+  obj: Record<string, unknown>,
+  struct: ElementRule,
+  rule: ElementRule,
+  type: string,
+  path: string,
+  ctx: WalkContext,
+  frame: ResourceFrame,
+  isResourceRoot: boolean,
+): void {
+  const { sink } = ctx;
+  const found = new Map<ElementRule, Found[]>();
+  let keyCount = 0;
+  for (const key in obj) {
+    keyCount++;
+    if (isResourceRoot && key === 'resourceType') continue;
+    const under = key.charCodeAt(0) === 95;
+    const name = under ? key.slice(1) : key;
+    const ck = struct.keys.get(name);
+    if (!ck) {
+      sink.add('error', 'structure', `Unknown element '${key}'`, `${path}.${key}`);
+      continue;
+    }
+    if (under) {
+      if (!isPrimitiveType(ck.type)) sink.add('error', 'structure', `'${key}' is only allowed for primitive elements`, `${path}.${key}`);
+      if (name in obj) continue;
+    }
+    const list = found.get(ck.rule);
+    const entry = { rule: ck.rule, key: name, type: ck.type };
+    if (list) {
+      if (!list.some((f) => f.key === name)) list.push(entry);
+    } else found.set(ck.rule, [entry]);
+  }
+  if (keyCount === 0 || (keyCount === 1 && 'id' in obj && !isResourceRoot)) {
+    sink.add('error', 'invariant', 'All FHIR elements must have a @value or children (ele-1)', path);
+  }
+  for (const child of struct.children) {
+    const entries = found.get(child);
+    const childPath = `${path}.${child.name}`;
+    if (!entries) {
+      if (child.min > 0) {
+        sink.add('error', 'required', `${child.path}: minimum required = ${child.min}, but only found 0`, childPath);
+      } else {
+        for (const s of child.slicing?.slices ?? []) {
+          if (s.min > 0) sink.add('error', 'required', `${child.path}: slice '${s.sliceName}' requires at least ${s.min}, but found 0`, childPath);
+        }
+      }
+      if (child.typeSlices) for (const [t, s] of child.typeSlices) {
+        if (s.min > 0) sink.add('error', 'required', `${child.path}: a value of type ${t} is required`, childPath);
+      }
+      continue;
+    }
+    if (entries.length > 1) {
+      sink.add('error', 'structure', `${child.path} takes one type only, but found ${entries.map((e) => e.key).join(', ')}`, childPath);
+    }
+    const e = entries[0];
+    walkChild(obj, e, child, path, ctx, frame);
+  }
+  void rule;
+  void type;
+}
+
+function itemPath(base: string, child: ElementRule, index: number | undefined, type: string): string {
+  let p = `${base}.${child.name}`;
+  if (index !== undefined) p += `[${index}]`;
+  if (child.choice) p += `.ofType(${capitalize(type)})`;
+  return p;
+}
+
+function walkChild(obj: Record<string, unknown>, e: Found, child: ElementRule, path: string, ctx: WalkContext, frame: ResourceFrame): void {
+  const { sink } = ctx;
+  const value = obj[e.key];
+  const ext = obj[`_${e.key}`];
+  const elementPath = `${path}.${e.key}`;
+  let values: unknown[];
+  let exts: unknown[] | undefined;
+  if (child.isArray) {
+    if (value !== undefined && !Array.isArray(value)) {
+      sink.add('error', 'structure', `${child.path} repeats, so its JSON value must be an array`, elementPath);
+      return;
+    }
+    if (ext !== undefined && !Array.isArray(ext)) {
+      sink.add('error', 'structure', `_${e.key} must be an array like ${e.key}`, `${path}._${e.key}`);
+      return;
+    }
+    values = (value as unknown[] | undefined) ?? [];
+    exts = ext as unknown[] | undefined;
+    if ((value !== undefined && values.length === 0) || (exts !== undefined && exts.length === 0)) {
+      sink.add('error', 'structure', 'Arrays must not be empty (json.html#arrays)', elementPath);
+      return;
+    }
+    if (exts && value !== undefined && exts.length !== values.length) {
+      sink.add('error', 'structure', `_${e.key} must have as many items as ${e.key}`, `${path}._${e.key}`);
+    }
+  } else {
+    if (Array.isArray(value) || Array.isArray(ext)) {
+      sink.add('error', 'structure', `${child.path} does not repeat, so its JSON value must not be an array`, elementPath);
+      return;
+    }
+    values = [value];
+    exts = ext === undefined ? undefined : [ext];
+  }
+  const count = Math.max(values.length, exts?.length ?? 0);
+  const basePath = `${path}.${child.name}`;
+  if (count < child.min) sink.add('error', 'required', `${child.path}: minimum required = ${child.min}, but only found ${count}`, basePath);
+  if (count > child.max) {
+    sink.add('error', 'structure', child.max === 0 ? `${child.path} is not allowed here (max 0)` : `${child.path}: maximum allowed = ${child.max}, but found ${count}`, basePath);
+  }
+  if (child.typeSlices) {
+    for (const [t, s] of child.typeSlices) if (s.min > 0 && e.type !== t) sink.add('error', 'structure', `${child.path}: the value must be of type ${t}`, basePath);
+  }
+  const assigned = child.slicing && child.slicing.slices.length > 0 ? assignSlices(values, e.type, child, basePath, ctx, frame) : undefined;
+  for (let i = 0; i < count; i++) {
+    const item = values[i];
+    const itemExt = exts?.[i];
+    const ip = itemPath(path, child, child.isArray ? i : undefined, e.type);
+    if ((item === null || item === undefined) && (itemExt === null || itemExt === undefined)) {
+      sink.add('error', 'structure', 'null is only allowed in a primitive array that has a matching _ extension (json.html#primitive)', ip);
+      continue;
+    }
+    const rule = (assigned?.[i] && assigned[i] !== 'unknown' ? assigned[i] : undefined) as ElementRule | undefined;
+    const r = rule ?? child.typeSlices?.get(e.type) ?? child;
+    const holder = child.isArray ? (value as object) : obj;
+    const sourceKey = child.isArray ? String(i) : e.key;
+    validateItem(item, itemExt, r, e.type, ip, ctx, frame, holder, sourceKey);
+  }
+}
+
+function assignSlices(values: unknown[], type: string, child: ElementRule, path: string, ctx: WalkContext, frame: ResourceFrame): (ElementRule | 'unknown' | undefined)[] {
+  const slicing = child.slicing!;
+  const env: SliceEnv = {
+    structureFor: (r, t) => structureFor(r, t, ctx.engine),
+    scope: frame.scope,
+    conforms: (res, p) => ctx.engine.conforms(res, p, frame.scope),
+    memberOf: (v, vs) => memberOf(v, vs, ctx.engine.terminology),
+  };
+  const out: (ElementRule | 'unknown' | undefined)[] = [];
+  const counts = new Map<ElementRule, number>();
+  let unknownCount = 0;
+  let lastSliceIndex = -1;
+  let sawUnmatched = false;
+  for (let i = 0; i < values.length; i++) {
+    const node = { value: values[i], type: child.choice ? type : undefined };
+    let result: ElementRule | 'unknown' | undefined;
+    for (let s = 0; s < slicing.slices.length; s++) {
+      const m = sliceMatch(child, slicing.slices[s], node, env);
+      if (m === 'yes') {
+        result = slicing.slices[s];
+        if (slicing.ordered && s < lastSliceIndex) {
+          ctx.sink.add('error', 'structure', `${child.path}: slices are ordered, and this item of slice '${slicing.slices[s].sliceName}' comes after a later slice`, `${path}[${i}]`);
+        }
+        lastSliceIndex = Math.max(lastSliceIndex, s);
+        if (sawUnmatched && slicing.rules === 'openAtEnd') {
+          ctx.sink.add('error', 'structure', `${child.path}: items that match no slice must come last (openAtEnd)`, `${path}[${i}]`);
+        }
+        break;
+      }
+      if (m === 'unknown') result ??= 'unknown';
+    }
+    if (result === undefined) {
+      sawUnmatched = true;
+      if (slicing.rules === 'closed') {
+        ctx.sink.add('error', 'structure', `${child.path}: this item matches none of the slices, and the slicing is closed`, `${path}[${i}]`);
+      }
+    } else if (result === 'unknown') {
+      unknownCount++;
+    } else {
+      counts.set(result, (counts.get(result) ?? 0) + 1);
+    }
+    out.push(result);
+  }
+  for (const s of slicing.slices) {
+    const n = counts.get(s) ?? 0;
+    if (n < s.min) {
+      if (unknownCount > 0) {
+        ctx.sink.add('information', 'informational', `${child.path}: could not check slice '${s.sliceName}' (min ${s.min}) because slice membership of some items needs resources not available here`, path);
+      } else {
+        ctx.sink.add('error', 'required', `${child.path}: slice '${s.sliceName}' requires at least ${s.min}, but found ${n}`, path);
+      }
+    }
+    if (n > s.max) ctx.sink.add('error', 'structure', `${child.path}: slice '${s.sliceName}' allows at most ${s.max}, but found ${n}`, path);
+  }
+  return out;
+}
+
+function validateItem(
+  item: unknown,
+  itemExt: unknown,
+  rule: ElementRule,
+  type: string,
+  path: string,
+  ctx: WalkContext,
+  frame: ResourceFrame,
+  holder: object,
+  sourceKey: string,
+): void {
+  const { sink, engine } = ctx;
+  if (type === 'Resource' || (type !== 'BackboneElement' && engine.typeModel(type)?.kind === 'resource')) {
+    const nested = ctx.bundle && path.endsWith('.resource') ? undefined : frame.root;
+    walkResource(item, [], path, ctx, nested === undefined ? undefined : frame.root);
+    return;
+  }
+  if (isPrimitiveType(type)) {
+    if (item !== null && item !== undefined) {
+      const source = typeof item === 'number' ? ctx.numberSources?.get(holder)?.get(sourceKey) : undefined;
+      const problem = primitiveCheck(type)(item, source);
+      if (problem) sink.add('error', 'value', problem, path);
+      else if (rule.maxLength && typeof item === 'string' && item.length > rule.maxLength) {
+        sink.add('error', 'too-long', `The value is longer than the maximum length ${rule.maxLength}`, path);
+      }
+    }
+    if (itemExt !== undefined && itemExt !== null) {
+      if (!isObject(itemExt)) sink.add('error', 'structure', 'A primitive extension (_x) must be an object', path);
+      else {
+        const struct = structureFor(rule, type, engine);
+        if (struct) walkPrimitiveExtension(itemExt, struct, path, ctx, frame);
+      }
+    }
+  } else {
+    if (!isObject(item)) {
+      sink.add('error', 'structure', `${rule.path} is of type ${type}, so its JSON value must be an object`, path);
+      return;
+    }
+    let struct = structureFor(rule, type, engine);
+    if (type === 'Extension' && rule.children.length === 0) struct = extensionStructure(item, struct, rule, path, ctx);
+    if (struct) {
+      walkObject(item, struct, rule, type, path, ctx, frame, false);
+      if (struct !== rule) runInvariants(item, struct, struct, type, path, ctx, frame);
+    }
+    if (type === 'Extension' || rule.types[0]?.code === 'Extension') checkExtensionValue(item, path, sink);
+    if (type === 'Reference') checkReference(item, rule, path, ctx, frame);
+  }
+  if (rule.fixed !== undefined && !deepEqual(item, rule.fixed)) {
+    sink.add('error', 'value', `${rule.path}: the value does not equal the fixed value ${short(rule.fixed)}`, path);
+  }
+  if (rule.pattern !== undefined && !matchesPattern(item, rule.pattern)) {
+    sink.add('error', 'value', `${rule.path}: the value does not match the pattern ${short(rule.pattern)}`, path);
+  }
+  if (rule.binding) checkBinding(item, type, rule.binding, path, engine.terminology, sink);
+  if (type === 'Coding' || type === 'CodeableConcept') checkCodeSystems(item, type, path, engine.terminology, sink);
+  runInvariants(item, rule, rule, type, path, ctx, frame);
+}
+
+function short(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+function walkPrimitiveExtension(ext: Record<string, unknown>, struct: ElementRule, path: string, ctx: WalkContext, frame: ResourceFrame): void {
+  for (const key of Object.keys(ext)) {
+    if (key !== 'id' && key !== 'extension') ctx.sink.add('error', 'structure', `Unknown element '${key}' in a primitive extension`, `${path}.${key}`);
+  }
+  const extRule = struct.children.find((c) => c.name === 'extension');
+  if (extRule && ext.extension !== undefined) {
+    walkChild(ext, { rule: extRule, key: 'extension', type: 'Extension' }, extRule, path, ctx, frame);
+  }
+}
+
+/** extensibility.html#Extension: an extension is checked against its definition by URL. */
+function extensionStructure(item: Record<string, unknown>, fallback: ElementRule | undefined, rule: ElementRule, path: string, ctx: WalkContext): ElementRule | undefined {
+  const url = item.url;
+  if (typeof url !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(url)) return fallback;
+  const declared = rule.types[0]?.profiles ?? [];
+  if (declared.includes(url) && fallback) return fallback;
+  const def = ctx.engine.profile(url);
+  if (!def) {
+    const modifier = rule.name === 'modifierExtension';
+    ctx.sink.add(
+      modifier ? 'error' : 'warning',
+      modifier ? 'structure' : 'not-found',
+      modifier
+        ? `Unknown modifier extension ${url}: a modifier extension that is not understood makes the resource unsafe to process`
+        : `Extension ${url} is not known here, so its content could not be checked`,
+      `${path}`,
+    );
+    return fallback;
+  }
+  if (def.type !== 'Extension') {
+    ctx.sink.add('error', 'structure', `${url} is not an extension definition`, `${path}.url`);
+    return fallback;
+  }
+  return def.root;
+}
+
+function checkReference(item: Record<string, unknown>, rule: ElementRule, path: string, ctx: WalkContext, frame: ResourceFrame): void {
+  checkReferenceToContained(item, frame.root, path, ctx.sink);
+  const targets = rule.types.find((t: TypeRef) => t.code === 'Reference')?.targetProfiles ?? [];
+  if (targets.length === 0) return;
+  const allowed = new Set<string>();
+  for (const t of targets) {
+    const p = ctx.engine.profile(t);
+    if (!p) return; // A target profile we do not know: the type cannot be told.
+    allowed.add(p.type);
+  }
+  if (allowed.has('Resource')) return;
+  const actual = referencedType(item, frame.scope);
+  if (actual && !allowed.has(actual)) {
+    ctx.sink.add('error', 'structure', `${rule.path}: a reference to ${actual} is not allowed here (allowed: ${[...allowed].join(', ')})`, path);
+  }
+}
+
+function runInvariants(item: unknown, rule: ElementRule, owner: ElementRule, type: string, path: string, ctx: WalkContext, frame: ResourceFrame): void {
+  if (rule.invariants.length === 0) return;
+  const base = owner.choice ? owner.path.replace(/\[x\]$/, capitalize(type)) : owner.path;
+  for (const inv of rule.invariants) {
+    if (NATIVE_INVARIANTS.has(inv.key)) continue;
+    const fn = ctx.engine.invariants.compile(inv.expression, base);
+    const result = fn(item, frame.resource, frame.root);
+    if (result === 'pass') continue;
+    if (result === 'fail') {
+      ctx.sink.add(inv.severity, 'invariant', `Constraint ${inv.key} failed: ${inv.human}`, path);
+    } else {
+      ctx.sink.add('information', 'informational', `Could not check constraint ${inv.key} because ${result.error}`, path);
+    }
+  }
+}
