@@ -2,7 +2,7 @@ import type { SearchParameter, Task } from '@medplum/fhirtypes';
 import { describe, expect, test } from 'vitest';
 import { dateRange } from './dates.ts';
 import { loadSearchParameters } from './definitions.ts';
-import { createIndexer, normalizeString, referenceOf } from './indexer.ts';
+import { createIndexer, referenceOf } from './indexer.ts';
 
 const outputReference: SearchParameter = {
   resourceType: 'SearchParameter',
@@ -81,10 +81,6 @@ describe('date ranges', () => {
   test.each(['2023-02-29', '2026-13', 'yesterday'])('%s is not a date', (text) => {
     expect(dateRange(text)).toBeUndefined();
   });
-});
-
-test('string normalisation ignores case and accents', () => {
-  expect(normalizeString('José ÁLVAREZ')).toBe('jose alvarez');
 });
 
 test('contained references are not indexed', () => {

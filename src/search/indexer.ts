@@ -48,7 +48,7 @@ function extract(param: SearchParam, value: unknown, out: IndexEntry[]): void {
       return;
     }
     case 'string':
-      strings(value).forEach((text) => out.push({ param: code, kind: 'string', value: normalizeString(text) }));
+      strings(value).forEach((text) => out.push({ param: code, kind: 'string', value: text }));
       return;
     case 'date': {
       const range = dateOf(value);
@@ -153,11 +153,6 @@ function dateOf(value: unknown): { low: number; high: number } | undefined {
     }
   }
   return undefined;
-}
-
-/** FHIR string search is case- and accent-insensitive. */
-export function normalizeString(text: string): string {
-  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
 }
 
 function str(value: unknown): string {

@@ -60,7 +60,7 @@ describe('reference values (search.html#reference)', () => {
 describe('date values (search.html#date)', () => {
   test('prefix and precision', () => {
     const [value] = parse('_lastUpdated=ge2026-11').filters[0].values;
-    expect(value).toEqual({ kind: 'date', prefix: 'ge', low: Date.UTC(2026, 10, 1), high: Date.UTC(2026, 11, 1) - 1 });
+    expect(value).toEqual({ kind: 'date', prefix: 'ge', low: Date.UTC(2026, 10, 1), high: Date.UTC(2026, 11, 1) - 1, text: '2026-11' });
   });
 
   test.each(['authored-on=2023-02-29', 'authored-on=ge2026-11-20T24:00:00Z', '_lastUpdated=soon'])('%s is rejected', (query) => {

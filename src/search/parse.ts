@@ -6,7 +6,6 @@ import { OperationOutcomeError, badRequest, issue, outcome } from '../fhir/index
 import { dateRange } from './dates.ts';
 import type { ParamKind, SearchParameters } from './parameters.ts';
 import type { DatePrefix, Filter, FilterModifier, FilterValue, IncludeSpec, ParsedSearch, SortKey } from './query.ts';
-import { normalizeString } from './indexer.ts';
 
 export interface ParseOptions {
   strict: boolean;
@@ -182,7 +181,7 @@ function parseValue(name: string, code: string, kind: ParamKind, value: string, 
     case 'reference':
       return parseReference(name, value, typeModifier, baseUrl);
     case 'string':
-      return { kind: 'string', value: normalizeString(value) };
+      return { kind: 'string', value };
     case 'uri':
       return { kind: 'uri', value };
     case 'date': {
@@ -191,7 +190,7 @@ function parseValue(name: string, code: string, kind: ParamKind, value: string, 
       if (!range) {
         throw bad(name, 'has a value that is not a valid FHIR date');
       }
-      return { kind: 'date', prefix, ...range };
+      return { kind: 'date', prefix, ...range, text: rest };
     }
     case 'number':
     case 'quantity': {
@@ -204,7 +203,9 @@ function parseValue(name: string, code: string, kind: ParamKind, value: string, 
       const decimals = numberText.includes('.') ? numberText.split('.')[1].replace(/[eE].*$/, '').length : 0;
       const half = 0.5 * 10 ** -decimals;
       const n = Number(numberText);
-      return prefix === 'eq' || prefix === 'ne' || prefix === 'ap' ? { kind: 'number', prefix, low: n - half, high: n + half } : { kind: 'number', prefix, low: n, high: n };
+      return prefix === 'eq' || prefix === 'ne' || prefix === 'ap'
+        ? { kind: 'number', prefix, low: n - half, high: n + half, text: numberText }
+        : { kind: 'number', prefix, low: n, high: n, text: numberText };
     }
     default:
       throw bad(name, 'cannot be searched');

@@ -10,8 +10,9 @@ export type FilterValue =
   | { kind: 'reference'; type?: string; id?: string; url?: string }
   | { kind: 'string'; value: string }
   | { kind: 'uri'; value: string }
-  | { kind: 'date'; prefix: DatePrefix; low: number; high: number }
-  | { kind: 'number'; prefix: DatePrefix; low: number; high: number };
+  /** `text` is the value as written, without its prefix. */
+  | { kind: 'date'; prefix: DatePrefix; low: number; high: number; text: string }
+  | { kind: 'number'; prefix: DatePrefix; low: number; high: number; text: string };
 
 export type FilterModifier = 'missing' | 'not' | 'exact' | 'contains' | 'below' | 'above' | 'text' | 'identifier';
 
