@@ -1,0 +1,265 @@
+// The referral outcome report (issue 9, "Reports"): for a period, overall and per
+// organisation / need category, a funnel, timeliness, client-defined goals and data
+// quality. Pure: the period comes in as data, nothing reads the clock.
+//
+// Definitions:
+// - Versions are read as of the end of the period: versions updated at or after `end` are
+//   ignored, so a report for a past period does not change when referrals move on.
+// - A referral is *sent* when its Task first leaves draft; the cohort of a period is the
+//   referrals sent in [start, end). Referrals whose latest version (as of end) is
+//   entered-in-error are left out: they never existed.
+// - accepted = reached accepted or a status that follows it (in-progress, on-hold,
+//   completed, failed); rejected/awaiting(requested)/inProgress(accepted, in-progress,
+//   on-hold)/completed/failed/cancelled = the status at the end of the period.
+// - closed loop = the Task carries at least one resulting-activity output at the end of the
+//   period (SDOHCC Task.output: the outcome was reported back).
+// - time to acceptance / completion = from sending to the first accepted (or later) /
+//   completed version; time to first service = from sending to the earliest performed start
+//   of the Procedures the Task's outputs name.
+// - organisation = the latest owner as of end ('unassigned' without one); a referral with
+//   several need categories counts in each ('unspecified' without one).
+// - care plans in scope: created in the period; grouped by their organisation and by the
+//   categories of the referrals they contain. Goal achievement as of end: achieved =
+//   achieved | sustaining, progressing = in-progress | improving (FHIR R4 goal-achievement).
+//   A step = a version whose achievement status differs from the previous one, recorded in
+//   the period.
+// - outcomes without a Procedure = closed-loop referrals none of whose outputs names a
+//   Procedure the gateway holds (code-only outcomes or dangling references).
+import { durationStats } from './percentiles.ts';
+import type {
+  CarePlanFact,
+  GoalDefiner,
+  GroupFigures,
+  ReferralFact,
+  ReferralReport,
+  ReferralReportInput,
+  ReportDimension,
+  ReportOptions,
+} from './report-types.ts';
+
+const ACCEPTED_OR_LATER = new Set(['accepted', 'in-progress', 'on-hold', 'completed', 'failed']);
+const WORKING = new Set(['accepted', 'in-progress', 'on-hold']);
+const ACHIEVED = new Set(['achieved', 'sustaining']);
+const PROGRESSING = new Set(['in-progress', 'improving']);
+
+export const UNASSIGNED = 'unassigned';
+export const UNSPECIFIED = 'unspecified';
+
+class Accumulator {
+  sent = 0;
+  accepted = 0;
+  rejected = 0;
+  rejectedByReason: Record<string, number> = {};
+  awaiting = 0;
+  inProgress = 0;
+  completed = 0;
+  failed = 0;
+  cancelled = 0;
+  closedLoop = 0;
+  toAcceptance: number[] = [];
+  toFirstService: number[] = [];
+  toCompletion: number[] = [];
+  missingConsent = 0;
+  outcomesWithoutProcedure = 0;
+  carePlans = 0;
+  carePlansWithClientDefinedGoals = 0;
+  goals = 0;
+  goalsByDefiner: Record<GoalDefiner | 'unspecified', number> = { client: 0, 'case-manager': 0, jointly: 0, unspecified: 0 };
+  goalsAchieved = 0;
+  goalsProgressing = 0;
+  stepsRecorded = 0;
+
+  figures(): GroupFigures {
+    const share = (n: number, d: number) => (d === 0 ? null : n / d);
+    return {
+      funnel: {
+        sent: this.sent,
+        accepted: this.accepted,
+        rejected: this.rejected,
+        rejectedByReason: this.rejectedByReason,
+        awaiting: this.awaiting,
+        inProgress: this.inProgress,
+        completed: this.completed,
+        failed: this.failed,
+        cancelled: this.cancelled,
+        closedLoop: this.closedLoop,
+        closedLoopRate: share(this.closedLoop, this.sent),
+      },
+      timeliness: {
+        toAcceptance: durationStats(this.toAcceptance),
+        toFirstService: durationStats(this.toFirstService),
+        toCompletion: durationStats(this.toCompletion),
+      },
+      goals: {
+        carePlans: this.carePlans,
+        carePlansWithClientDefinedGoals: this.carePlansWithClientDefinedGoals,
+        clientDefinedShare: share(this.carePlansWithClientDefinedGoals, this.carePlans),
+        goals: this.goals,
+        goalsByDefiner: this.goalsByDefiner,
+        goalsAchieved: this.goalsAchieved,
+        goalsProgressing: this.goalsProgressing,
+        achievedOrProgressingShare: share(this.goalsAchieved + this.goalsProgressing, this.goals),
+        stepsRecorded: this.stepsRecorded,
+      },
+      dataQuality: { missingConsent: this.missingConsent, outcomesWithoutProcedure: this.outcomesWithoutProcedure },
+    };
+  }
+}
+
+class Groups {
+  readonly overall = new Accumulator();
+  readonly byOrganization = new Map<string, Accumulator>();
+  readonly byCategory = new Map<string, Accumulator>();
+  readonly dimensions: ReadonlySet<ReportDimension>;
+  constructor(dimensions: ReadonlySet<ReportDimension>) {
+    this.dimensions = dimensions;
+  }
+
+  /** The accumulators a record with this organisation and these categories counts in. */
+  targets(organization: string, categories: readonly string[]): Accumulator[] {
+    const out = [this.overall];
+    if (this.dimensions.has('organization')) {
+      out.push(get(this.byOrganization, organization));
+    }
+    if (this.dimensions.has('category')) {
+      const cats = categories.length === 0 ? [UNSPECIFIED] : categories;
+      for (let i = 0; i < cats.length; i++) {
+        if (cats.indexOf(cats[i]) === i) out.push(get(this.byCategory, cats[i]));
+      }
+    }
+    return out;
+  }
+}
+
+function get(map: Map<string, Accumulator>, key: string): Accumulator {
+  let acc = map.get(key);
+  if (!acc) {
+    acc = new Accumulator();
+    map.set(key, acc);
+  }
+  return acc;
+}
+
+function addReferral(r: ReferralFact, startMs: number, endMs: number, performedById: ReadonlyMap<string, number | undefined>, groups: Groups): void {
+  let sentAt = -1;
+  let acceptedAt = -1;
+  let completedAt = -1;
+  let asOf: ReferralFact['versions'][number] | undefined;
+  let owner: string | undefined;
+  for (const v of r.versions) {
+    const t = Date.parse(v.lastUpdated);
+    if (!(t < endMs)) continue;
+    if (sentAt < 0 && v.status !== 'draft') sentAt = t;
+    if (acceptedAt < 0 && ACCEPTED_OR_LATER.has(v.status)) acceptedAt = t;
+    if (completedAt < 0 && v.status === 'completed') completedAt = t;
+    if (v.owner !== undefined) owner = v.owner;
+    asOf = v;
+  }
+  if (asOf === undefined || sentAt < startMs || asOf.status === 'entered-in-error') {
+    return;
+  }
+  const status = asOf.status;
+  const closedLoop = asOf.outcomes > 0;
+  let firstService = Number.POSITIVE_INFINITY;
+  let knownProcedure = false;
+  for (const id of asOf.outputProcedures) {
+    if (!performedById.has(id)) continue;
+    knownProcedure = true;
+    const performed = performedById.get(id);
+    if (performed !== undefined && performed < firstService) firstService = performed;
+  }
+  for (const acc of groups.targets(owner ?? UNASSIGNED, r.categories)) {
+    acc.sent++;
+    if (acceptedAt >= 0) {
+      acc.accepted++;
+      acc.toAcceptance.push(acceptedAt - sentAt);
+    }
+    if (status === 'rejected') {
+      acc.rejected++;
+      const reason = asOf.reason ?? UNSPECIFIED;
+      acc.rejectedByReason[reason] = (acc.rejectedByReason[reason] ?? 0) + 1;
+    } else if (status === 'requested') acc.awaiting++;
+    else if (WORKING.has(status)) acc.inProgress++;
+    else if (status === 'completed') acc.completed++;
+    else if (status === 'failed') acc.failed++;
+    else if (status === 'cancelled') acc.cancelled++;
+    if (completedAt >= 0) acc.toCompletion.push(completedAt - sentAt);
+    if (firstService !== Number.POSITIVE_INFINITY) acc.toFirstService.push(firstService - sentAt);
+    if (closedLoop) {
+      acc.closedLoop++;
+      if (!knownProcedure) acc.outcomesWithoutProcedure++;
+    }
+    if (!r.consent) acc.missingConsent++;
+  }
+}
+
+function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categoriesById: ReadonlyMap<string, readonly string[]>, groups: Groups): void {
+  const created = Date.parse(cp.created);
+  if (!(created >= startMs && created < endMs)) {
+    return;
+  }
+  const categories: string[] = [];
+  for (const id of cp.referralIds) {
+    for (const c of categoriesById.get(id) ?? []) if (!categories.includes(c)) categories.push(c);
+  }
+  let client = false;
+  let achieved = 0;
+  let progressing = 0;
+  let steps = 0;
+  const byDefiner = { client: 0, 'case-manager': 0, jointly: 0, unspecified: 0 };
+  for (const goal of cp.goals) {
+    byDefiner[goal.definedBy ?? 'unspecified']++;
+    if (goal.definedBy === 'client') client = true;
+    let previous: string | undefined;
+    for (const h of goal.history) {
+      const t = Date.parse(h.lastUpdated);
+      if (!(t < endMs) || h.achievementStatus === undefined) continue;
+      if (h.achievementStatus !== previous && t >= startMs) steps++;
+      previous = h.achievementStatus;
+    }
+    if (previous !== undefined && ACHIEVED.has(previous)) achieved++;
+    else if (previous !== undefined && PROGRESSING.has(previous)) progressing++;
+  }
+  for (const acc of groups.targets(cp.organization ?? UNASSIGNED, categories)) {
+    acc.carePlans++;
+    if (client) acc.carePlansWithClientDefinedGoals++;
+    acc.goals += cp.goals.length;
+    for (const k of Object.keys(byDefiner) as (keyof typeof byDefiner)[]) acc.goalsByDefiner[k] += byDefiner[k];
+    acc.goalsAchieved += achieved;
+    acc.goalsProgressing += progressing;
+    acc.stepsRecorded += steps;
+  }
+}
+
+function sortedFigures(map: Map<string, Accumulator>): { key: string; figures: GroupFigures }[] {
+  return [...map.keys()].sort().map((key) => ({ key, figures: (map.get(key) as Accumulator).figures() }));
+}
+
+export function computeReferralReport(input: ReferralReportInput, options: ReportOptions): ReferralReport {
+  const startMs = Date.parse(options.period.start);
+  const endMs = Date.parse(options.period.end);
+  const dimensions = new Set(options.groupBy);
+  const groups = new Groups(dimensions);
+
+  const performedById = new Map<string, number | undefined>();
+  for (const p of input.procedures) {
+    performedById.set(p.id, p.performed === undefined ? undefined : Date.parse(p.performed));
+  }
+  const categoriesById = new Map<string, readonly string[]>();
+  for (const r of input.referrals) {
+    categoriesById.set(r.id, r.categories);
+    addReferral(r, startMs, endMs, performedById, groups);
+  }
+  for (const cp of input.carePlans) {
+    addCarePlan(cp, startMs, endMs, categoriesById, groups);
+  }
+
+  const report: ReferralReport = {
+    period: { start: options.period.start, end: options.period.end },
+    overall: groups.overall.figures(),
+    pendingSyncFailures: input.pendingSyncFailures,
+  };
+  if (dimensions.has('organization')) report.byOrganization = sortedFigures(groups.byOrganization);
+  if (dimensions.has('category')) report.byCategory = sortedFigures(groups.byCategory);
+  return report;
+}

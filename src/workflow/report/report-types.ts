@@ -1,0 +1,142 @@
+// Plain data the outcome report is computed from, and the report itself (issue 9,
+// "Reports"). The facts are what the store already holds: Task version histories,
+// Procedures, CarePlans with their Goals' achievement history, consent presence and the
+// count of pending sync failures. `report-facts.ts` builds them from FHIR resources.
+import type { ReferralTaskStatus } from '../task-status.ts';
+
+export interface TaskVersionFact {
+  status: ReferralTaskStatus;
+  /** Task.statusReason.text (or its first code) of this version. */
+  reason?: string;
+  /** Task.owner reference of this version (the organisation working the referral). */
+  owner?: string;
+  /** meta.lastUpdated of this version (ISO instant). */
+  lastUpdated: string;
+  /** Number of resulting-activity outputs (Procedure references or procedure codes). */
+  outcomes: number;
+  /** Ids of the Procedures those outputs reference. */
+  outputProcedures: string[];
+}
+
+export interface ReferralFact {
+  /** Task id. */
+  id: string;
+  authoredOn: string;
+  /** SDOH need categories (SDOHCC-ValueSetSDOHCategory codes) of the referral. */
+  categories: string[];
+  /** Every version of the Task, oldest first. */
+  versions: TaskVersionFact[];
+  /** A Consent is referenced by the referral's ServiceRequest. */
+  consent: boolean;
+}
+
+export interface ProcedureFact {
+  id: string;
+  /** Start of performed[x] (performedDateTime or performedPeriod.start). */
+  performed?: string;
+}
+
+export type GoalDefiner = 'client' | 'case-manager' | 'jointly';
+
+export interface GoalFact {
+  id: string;
+  definedBy?: GoalDefiner;
+  /** Goal.achievementStatus over time, oldest first (one entry per Goal version). */
+  history: { achievementStatus?: string; lastUpdated: string }[];
+}
+
+export interface CarePlanFact {
+  id: string;
+  /** CarePlan.created (or the first version's lastUpdated). */
+  created: string;
+  /** The organisation whose case plan it is. */
+  organization?: string;
+  /** Ids of the referral Tasks the care plan contains. */
+  referralIds: string[];
+  goals: GoalFact[];
+}
+
+export interface ReferralReportInput {
+  referrals: readonly ReferralFact[];
+  procedures: readonly ProcedureFact[];
+  carePlans: readonly CarePlanFact[];
+  /** Outbox entries that failed and wait for a retry or sit in the dead-letter list. */
+  pendingSyncFailures: number;
+}
+
+export type ReportDimension = 'organization' | 'category';
+
+export interface ReportOptions {
+  /** Half-open [start, end) ISO instants. */
+  period: { start: string; end: string };
+  groupBy: readonly ReportDimension[];
+}
+
+export interface Funnel {
+  sent: number;
+  /** Ever accepted (accepted or any status that follows acceptance). */
+  accepted: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  /** Still waiting for the target's answer (requested). */
+  awaiting: number;
+  /** Accepted, in-progress or on-hold at the end of the period. */
+  inProgress: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  /** Referrals with an outcome reported back (a resulting-activity output). */
+  closedLoop: number;
+  /** closedLoop / sent; null when nothing was sent. */
+  closedLoopRate: number | null;
+}
+
+export interface DurationStats {
+  count: number;
+  medianHours: number | null;
+  p90Hours: number | null;
+}
+
+export interface Timeliness {
+  toAcceptance: DurationStats;
+  toFirstService: DurationStats;
+  toCompletion: DurationStats;
+}
+
+export interface GoalFigures {
+  carePlans: number;
+  carePlansWithClientDefinedGoals: number;
+  /** carePlansWithClientDefinedGoals / carePlans; null when there is no care plan. */
+  clientDefinedShare: number | null;
+  goals: number;
+  goalsByDefiner: Record<GoalDefiner | 'unspecified', number>;
+  goalsAchieved: number;
+  goalsProgressing: number;
+  /** (achieved + progressing) / goals; null without goals. */
+  achievedOrProgressingShare: number | null;
+  /** Changes of achievement status recorded during the period (progress in small steps). */
+  stepsRecorded: number;
+}
+
+export interface DataQuality {
+  missingConsent: number;
+  /** Referrals with an outcome reported whose outputs name no known Procedure. */
+  outcomesWithoutProcedure: number;
+}
+
+export interface GroupFigures {
+  funnel: Funnel;
+  timeliness: Timeliness;
+  goals: GoalFigures;
+  dataQuality: DataQuality;
+}
+
+export interface ReferralReport {
+  period: { start: string; end: string };
+  overall: GroupFigures;
+  /** Present when grouped by organisation; sorted by key. */
+  byOrganization?: { key: string; figures: GroupFigures }[];
+  /** Present when grouped by need category; sorted by key. */
+  byCategory?: { key: string; figures: GroupFigures }[];
+  pendingSyncFailures: number;
+}
