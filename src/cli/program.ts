@@ -1,0 +1,28 @@
+// The `gateway` CLI: one catch at this boundary turns any failure into a message and an exit code.
+import { Command, CommanderError } from 'commander';
+import { firstText, normalize, OperationOutcomeError } from '../fhir/index.ts';
+import { serveCommand } from './serve-command.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('gateway')
+    .description('Gateway for closed-loop social-care referrals (SDOHCC FHIR R4)')
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .exitOverride()
+    .showHelpAfterError();
+  program.addCommand(serveCommand());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const outcome = normalize(error);
+    process.stderr.write(`gateway: ${error instanceof OperationOutcomeError ? firstText(outcome) : 'unexpected failure (see logs)'}\n`);
+    process.exitCode = 1;
+  }
+}

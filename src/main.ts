@@ -1,0 +1,129 @@
+// Builds the gateway from its configuration: store, definitions, HTTP modules, schedules;
+// listens; and stops everything in reverse order. In demo mode it also starts the bundled
+// reference EHR (a real FHIR server) on loopback and seeds it with example referrals.
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { GatewayConfig } from './config/config.ts';
+import { startDemoEhr, type DemoEhr } from './demo.ts';
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { createConformance, type Conformance } from './conformance/index.ts';
+import { loadPackages } from './conformance/packages.ts';
+import { createApp, type HttpModule } from './http/app.ts';
+import { fhirModule } from './http/fhir-routes.ts';
+import type { Logger } from './logging/logger.ts';
+import { FhirRest } from './rest/fhir-rest.ts';
+import { loadSearchParameters } from './search/definitions.ts';
+import { createIndexer } from './search/indexer.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/store.ts';
+import packageJson from '../package.json' with { type: 'json' };
+
+export interface Gateway {
+  url: string;
+  store: Store;
+  conformance: Conformance;
+  demoEhr?: DemoEhr;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** PostgreSQL schema for the store's tables (tests isolate themselves this way). */
+  storeSchema?: string;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger, options: StartOptions = {}): Promise<Gateway> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const conformance = await createConformance({ packagesDir: config.fhirPackagesDir, profilesDir: config.profilesDir });
+  for (const problem of conformance.loadIssues) {
+    logger.warn({ severity: problem.severity, problem: problem.details?.text }, 'definitions');
+  }
+  const parameters = loadSearchParameters(packageSearchParameters(config.fhirPackagesDir));
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: options.storeSchema, indexer: createIndexer(parameters) });
+  logger.info({ store: store.kind }, 'store open');
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  try {
+    const demo = config.demo === 'on' || (config.demo === 'auto' && config.ehrs.length === 0);
+    let demoEhr: DemoEhr | undefined;
+    if (demo) {
+      demoEhr = await startDemoEhr(logger);
+      closers.unshift(() => demoEhr!.close());
+    }
+
+    const baseUrl = config.publicBaseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`;
+    const rest = new FhirRest({ store, parameters, validate: (resource) => conformance.validate(resource) });
+    const modules: HttpModule[] = [fhirModule({ rest, store, parameters, baseUrl })];
+    const app = createApp({
+      logger,
+      limits: config.limits,
+      baseUrl,
+      version: packageJson.version,
+      readiness: [
+        { name: 'store', check: () => store.ping() },
+        { name: 'definitions', check: async () => requireDefinition(conformance) },
+      ],
+      modules,
+    });
+    const server = await listen(app, config.port, config.host);
+    closers.unshift(() => closeServer(server));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    logger.info({ url }, 'gateway listening');
+    if (demoEhr) {
+      logger.info(
+        { mode: 'demo', ehr: demoEhr.baseUrl, try: [`${url}/healthz`, `${url}/readyz`, `${url}/metadata`, `${demoEhr.baseUrl}Task?status=requested`] },
+        'demo mode: no EHR configured, the bundled reference EHR is running with example referrals',
+      );
+    }
+    let closed = false;
+    return {
+      url,
+      store,
+      conformance,
+      demoEhr,
+      close: async () => {
+        if (closed) {
+          return;
+        }
+        closed = true;
+        for (const close of closers) {
+          await close();
+        }
+      },
+    };
+  } catch (error) {
+    for (const close of closers) {
+      await close().catch(() => undefined);
+    }
+    throw error;
+  }
+}
+
+/** SearchParameters shipped in the loaded packages (SDOHCC's Task output, ServiceRequest supporting-info). */
+function packageSearchParameters(dir: string): SearchParameter[] {
+  return loadPackages(dir)
+    .packages.flatMap((p) => p.resources as unknown[] as SearchParameter[])
+    .filter((r) => r.resourceType === 'SearchParameter');
+}
+
+function requireDefinition(conformance: Conformance): void {
+  if (!conformance.definitions.typeDefinition('Task')) {
+    throw new Error('R4 base definitions are not loaded');
+  }
+}
+
+function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host);
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 5_000).unref();
+  });
+}
