@@ -199,7 +199,7 @@ function walkObject(
 function itemPath(base: string, child: ElementRule, index: number | undefined, type: string): string {
   let p = `${base}.${child.name}`;
   if (index !== undefined) p += `[${index}]`;
-  if (child.choice) p += `.ofType(${capitalize(type)})`;
+  if (child.choice) p += `.ofType(${type})`;
   return p;
 }
 
