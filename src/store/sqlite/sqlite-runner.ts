@@ -1,6 +1,9 @@
 // SQLite through Node's built-in node:sqlite (synchronous). One connection per store; every
 // operation and transaction is serialised through a mutex so that a transaction awaiting
-// between statements never interleaves with other work on the connection.
+// between statements never interleaves with other work on the connection. Open one store
+// per file per process: a second connection in the same process would block the event loop
+// in SQLite's busy handler while the first one waits to commit. Separate processes share a
+// file safely (WAL, BEGIN IMMEDIATE, busy_timeout).
 // https://sqlite.org/wal.html, https://sqlite.org/lang_transaction.html (BEGIN IMMEDIATE)
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
