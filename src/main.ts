@@ -2,18 +2,16 @@
 // listens; and stops everything in reverse order. In demo mode it also starts the bundled
 // reference EHR (a real FHIR server) on loopback and seeds it with example referrals.
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config/config.ts';
 import { startDemoEhr, type DemoEhr } from './demo.ts';
-import type { SearchParameter } from '@medplum/fhirtypes';
 import { createConformance, type Conformance } from './conformance/index.ts';
-import { loadPackages } from './conformance/packages.ts';
 import { createApp, type HttpModule } from './http/app.ts';
 import { fhirModule } from './http/fhir-routes.ts';
 import type { Logger } from './logging/logger.ts';
 import { FhirRest } from './rest/fhir-rest.ts';
-import { loadSearchParameters } from './search/definitions.ts';
+import { loadSearchParameters, packageSearchParameters } from './search/definitions.ts';
 import { createIndexer } from './search/indexer.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
@@ -27,19 +25,14 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export interface StartOptions {
-  /** PostgreSQL schema for the store's tables (tests isolate themselves this way). */
-  storeSchema?: string;
-}
-
-export async function startGateway(config: GatewayConfig, logger: Logger, options: StartOptions = {}): Promise<Gateway> {
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
   mkdirSync(config.dataDir, { recursive: true });
   const conformance = await createConformance({ packagesDir: config.fhirPackagesDir, profilesDir: config.profilesDir });
   for (const problem of conformance.loadIssues) {
     logger.warn({ severity: problem.severity, problem: problem.details?.text }, 'definitions');
   }
   const parameters = loadSearchParameters(packageSearchParameters(config.fhirPackagesDir));
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: options.storeSchema, indexer: createIndexer(parameters) });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema, indexer: createIndexer(parameters) });
   logger.info({ store: store.kind }, 'store open');
   const closers: (() => Promise<void>)[] = [() => store.close()];
   try {
@@ -50,7 +43,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       closers.unshift(() => demoEhr!.close());
     }
 
-    const baseUrl = config.publicBaseUrl ?? `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}/`;
+    // Listen first so that the base URL carries the real port (port 0 picks a free one).
+    const server = createServer();
+    await listen(server, config.port, config.host);
+    closers.unshift(() => closeServer(server));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    const baseUrl = config.publicBaseUrl ?? `${url}/`;
     const rest = new FhirRest({ store, parameters, validate: (resource) => conformance.validate(resource) });
     const modules: HttpModule[] = [fhirModule({ rest, store, parameters, baseUrl })];
     const app = createApp({
@@ -64,10 +63,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       ],
       modules,
     });
-    const server = await listen(app, config.port, config.host);
-    closers.unshift(() => closeServer(server));
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    server.on('request', app);
     logger.info({ url }, 'gateway listening');
     if (demoEhr) {
       logger.info(
@@ -99,24 +95,17 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   }
 }
 
-/** SearchParameters shipped in the loaded packages (SDOHCC's Task output, ServiceRequest supporting-info). */
-function packageSearchParameters(dir: string): SearchParameter[] {
-  return loadPackages(dir)
-    .packages.flatMap((p) => p.resources as unknown[] as SearchParameter[])
-    .filter((r) => r.resourceType === 'SearchParameter');
-}
-
 function requireDefinition(conformance: Conformance): void {
   if (!conformance.definitions.typeDefinition('Task')) {
     throw new Error('R4 base definitions are not loaded');
   }
 }
 
-function listen(app: ReturnType<typeof createApp>, port: number, host: string): Promise<Server> {
+function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
-    server.once('listening', () => resolve(server));
+    server.once('listening', resolve);
     server.once('error', reject);
+    server.listen(port, host);
   });
 }
 

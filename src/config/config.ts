@@ -38,6 +38,8 @@ export interface GatewayConfig {
   publicBaseUrl?: string;
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL schema holding the gateway's tables (default: the connection's search path). */
+  databaseSchema?: string;
   fhirPackagesDir: string;
   profilesDir: string;
   mappingsDir: string;
@@ -89,6 +91,7 @@ export const configSchema: JSONSchemaType<GatewayConfig> = {
     publicBaseUrl: { type: 'string', format: 'uri', nullable: true },
     dataDir: { type: 'string', minLength: 1 },
     databaseUrl: { type: 'string', pattern: '^postgres(ql)?://', nullable: true },
+    databaseSchema: { type: 'string', pattern: '^[a-z_][a-z0-9_]{0,62}$', nullable: true },
     fhirPackagesDir: { type: 'string', minLength: 1 },
     profilesDir: { type: 'string', minLength: 1 },
     mappingsDir: { type: 'string', minLength: 1 },

@@ -20,6 +20,7 @@ export const ENVIRONMENT: Record<string, { field: string; type: 'string' | 'inte
   GATEWAY_BASE_URL: { field: 'publicBaseUrl', type: 'string' },
   GATEWAY_DATA_DIR: { field: 'dataDir', type: 'string' },
   DATABASE_URL: { field: 'databaseUrl', type: 'string' },
+  GATEWAY_DB_SCHEMA: { field: 'databaseSchema', type: 'string' },
   FHIR_PACKAGES_DIR: { field: 'fhirPackagesDir', type: 'string' },
   GATEWAY_PROFILES_DIR: { field: 'profilesDir', type: 'string' },
   GATEWAY_MAPPINGS_DIR: { field: 'mappingsDir', type: 'string' },
