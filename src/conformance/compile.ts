@@ -141,6 +141,10 @@ function makeRule(e: ElementDefinition, profile: CompiledProfile): ElementRule {
   if (e.contentReference) rule.contentReference = e.contentReference.slice(e.contentReference.indexOf('#') + 1);
   if (e.maxLength) rule.maxLength = e.maxLength;
   if (e.sliceName) rule.sliceName = e.sliceName;
+  // resource.html#id: a resource id is an `id`, though R4 snapshots type it System.String.
+  if (profile.kind === 'resource' && rule.name === 'id' && e.path.indexOf('.') === e.path.lastIndexOf('.') && e.path.includes('.')) {
+    rule.types = [{ code: 'id', profiles: [], targetProfiles: [] }];
+  }
   if (e.slicing) {
     rule.slicing = {
       discriminators: (e.slicing.discriminator ?? []).map((d) => ({ type: d.type, path: d.path })) as Discriminator[],
