@@ -282,6 +282,7 @@ export function generateReferralHistory(count: number, seed: number): Generated 
     referrals.push({ id, authoredOn: iso(sentAt - int(0, 120) * MIN), categories, versions, consent });
 
     if (inCohort) {
+      const final = status as ReferralTaskStatus; // also set inside accept()
       const expectedOrg = scenario === 'awaiting' || scenario === 'cancelled-before-accept' || scenario === 'awaiting-then-accepted-after-end' ? (openTask ? 'unassigned' : org) : org;
       for (const g of groupsOf(expectedOrg, categories)) {
         g.sent++;
@@ -291,16 +292,16 @@ export function generateReferralHistory(count: number, seed: number): Generated 
         }
         if (completedGap !== undefined) g.toCompletion.push(completedGap);
         if (firstServiceGap !== undefined) g.toFirstService.push(firstServiceGap);
-        if (status === 'rejected') {
+        if (final === 'rejected') {
           g.rejected++;
           const key = reasonAtEnd ?? 'unspecified';
           g.rejectedByReason[key] = (g.rejectedByReason[key] ?? 0) + 1;
         }
-        if (status === 'requested') g.awaiting++;
-        if (status === 'accepted' || status === 'in-progress' || status === 'on-hold') g.inProgress++;
-        if (status === 'completed') g.completed++;
-        if (status === 'failed') g.failed++;
-        if (status === 'cancelled') g.cancelled++;
+        if (final === 'requested') g.awaiting++;
+        if (final === 'accepted' || final === 'in-progress' || final === 'on-hold') g.inProgress++;
+        if (final === 'completed') g.completed++;
+        if (final === 'failed') g.failed++;
+        if (final === 'cancelled') g.cancelled++;
         if (closedLoop) g.closedLoop++;
         if (withoutProcedure) g.outcomesWithoutProcedure++;
         if (!consent) g.missingConsent++;
