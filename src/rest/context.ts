@@ -13,7 +13,15 @@ export interface RestContext {
   strict: boolean;
   /** The caller, for workflow rules and audit; e.g. `Organization/food-bank`, or undefined for the platform itself. */
   actor?: string;
+  /**
+   * Called before every interaction, also inside batch and transaction Bundles; throws an
+   * OperationOutcomeError (403) when the caller's scopes do not allow it. Absent = allowed.
+   */
+  authorize?: (resourceType: string, access: Access) => void;
 }
+
+/** SMART v2 scope letters: create, read, update, delete, search. */
+export type Access = 'c' | 'r' | 'u' | 'd' | 's';
 
 export interface RestResult {
   status: number;

@@ -2,7 +2,7 @@
 // (FHIR R4 http.html#summary). Used by the HTTP adapter and by batch/transaction entries.
 import { OperationOutcomeError, methodNotAllowed, notFound } from '../fhir/index.ts';
 import type { StoreOps } from '../store/store.ts';
-import type { PreferReturn, RestContext, RestResult } from './context.ts';
+import type { Access, PreferReturn, RestContext, RestResult } from './context.ts';
 import type { FhirRest } from './fhir-rest.ts';
 
 export interface RestRequest {
@@ -30,6 +30,7 @@ export async function dispatch(rest: FhirRest, ctx: RestContext, req: RestReques
     self.searchParams.append(key, value);
   }
   const method = req.method.toUpperCase();
+  ctx.authorize?.(type, accessOf(method, segments));
   const options = { prefer: req.prefer, ifMatch: req.ifMatch, ifNoneExist: req.ifNoneExist, assignedId: req.assignedId };
 
   if (segments.length === 1) {
@@ -67,4 +68,22 @@ export async function dispatch(rest: FhirRest, ctx: RestContext, req: RestReques
 
 function notAllowed(method: string, what: string): OperationOutcomeError {
   return new OperationOutcomeError(methodNotAllowed(`${method.slice(0, 10)} is not allowed on ${what}`));
+}
+
+/** The SMART v2 access a request needs (smart-app-launch scopes-and-launch-context.html). */
+function accessOf(method: string, segments: string[]): Access {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return segments.length === 1 ? 's' : 'r';
+    case 'POST':
+      return segments[1] === '_search' ? 's' : 'c';
+    case 'PUT':
+    case 'PATCH':
+      return 'u';
+    case 'DELETE':
+      return 'd';
+    default:
+      return 'r';
+  }
 }
