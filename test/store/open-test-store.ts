@@ -9,9 +9,14 @@ import { openStore } from '../../src/store/open.ts';
 import type { Indexer, Store } from '../../src/store/store.ts';
 import { testIndexer } from './test-indexer.ts';
 
-export async function openTestSqlite(indexer: Indexer = testIndexer): Promise<Store> {
+export interface TestStoreOptions {
+  indexer?: Indexer;
+  now?: () => number;
+}
+
+export async function openTestSqlite(options: TestStoreOptions = {}): Promise<Store> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'store-test-'));
-  const store = await openStore({ dataDir, indexer });
+  const store = await openStore({ dataDir, indexer: options.indexer ?? testIndexer, now: options.now });
   return withCleanup(store, async () => rmSync(dataDir, { recursive: true, force: true }));
 }
 
@@ -29,9 +34,9 @@ export async function dropSchema(databaseUrl: string, schema: string): Promise<v
   }
 }
 
-export async function openTestPostgres(databaseUrl: string, indexer: Indexer = testIndexer): Promise<Store> {
+export async function openTestPostgres(databaseUrl: string, options: TestStoreOptions = {}): Promise<Store> {
   const schema = uniqueSchema();
-  const store = await openStore({ databaseUrl, dataDir: '.', schema, indexer, poolSize: 8 });
+  const store = await openStore({ databaseUrl, dataDir: '.', schema, indexer: options.indexer ?? testIndexer, now: options.now, poolSize: 8 });
   return withCleanup(store, () => dropSchema(databaseUrl, schema));
 }
 

@@ -2,12 +2,14 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
 import { runStoreContract } from './contract.ts';
+import { runSearchContract } from './search-contract.ts';
 import { dropSchema, openTestPostgres, postgresUrl, uniqueSchema } from './open-test-store.ts';
 
 const { url, reason } = postgresUrl();
 
 if (url) {
   runStoreContract('postgres', () => openTestPostgres(url));
+  runSearchContract('postgres', (options) => openTestPostgres(url, options));
 
   describe('PostgreSQL adapter', () => {
     it('migrates once when several processes open the same schema at once', async () => {

@@ -7,6 +7,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
 import { runStoreContract } from './contract.ts';
+import { runSearchContract } from './search-contract.ts';
 import { openTestSqlite } from './open-test-store.ts';
 
 const processScript = fileURLToPath(new URL('./fixtures/sqlite-process.ts', import.meta.url));
@@ -62,3 +63,5 @@ describe('SQLite adapter', () => {
     }
   });
 });
+
+runSearchContract('sqlite', (options) => openTestSqlite(options));
