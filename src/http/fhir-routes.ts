@@ -31,6 +31,7 @@ export function fhirModule(options: FhirRoutesOptions): HttpModule {
     baseUrl: options.baseUrl,
     strict: preferHandling(req) === 'strict',
     actor: res.locals.actor as string | undefined,
+    authorize: res.locals.authorize as RestContext['authorize'],
   });
 
   router.post('/', async (req, res) => {
