@@ -25,6 +25,7 @@
 //   the period.
 // - outcomes without a Procedure = closed-loop referrals none of whose outputs names a
 //   Procedure the gateway holds (code-only outcomes or dangling references).
+import { instantMs } from './instant.ts';
 import { durationStats } from './percentiles.ts';
 import type {
   CarePlanFact,
@@ -140,14 +141,14 @@ function get(map: Map<string, Accumulator>, key: string): Accumulator {
   return acc;
 }
 
-function addReferral(r: ReferralFact, startMs: number, endMs: number, performedById: ReadonlyMap<string, number | undefined>, groups: Groups): void {
+function addReferral(r: ReferralFact, startMs: number, endMs: number, performedById: ReadonlyMap<string, number>, groups: Groups): void {
   let sentAt = -1;
   let acceptedAt = -1;
   let completedAt = -1;
   let asOf: ReferralFact['versions'][number] | undefined;
   let owner: string | undefined;
   for (const v of r.versions) {
-    const t = Date.parse(v.lastUpdated);
+    const t = instantMs(v.lastUpdated);
     if (!(t < endMs)) continue;
     if (sentAt < 0 && v.status !== 'draft') sentAt = t;
     if (acceptedAt < 0 && ACCEPTED_OR_LATER.has(v.status)) acceptedAt = t;
@@ -165,8 +166,8 @@ function addReferral(r: ReferralFact, startMs: number, endMs: number, performedB
   for (const id of asOf.outputProcedures) {
     if (!performedById.has(id)) continue;
     knownProcedure = true;
-    const performed = performedById.get(id);
-    if (performed !== undefined && performed < firstService) firstService = performed;
+    const performed = performedById.get(id) as number;
+    if (performed < firstService) firstService = performed; // false for NaN (unknown)
   }
   for (const acc of groups.targets(owner ?? UNASSIGNED, r.categories)) {
     acc.sent++;
@@ -194,7 +195,7 @@ function addReferral(r: ReferralFact, startMs: number, endMs: number, performedB
 }
 
 function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categoriesById: ReadonlyMap<string, readonly string[]>, groups: Groups): void {
-  const created = Date.parse(cp.created);
+  const created = instantMs(cp.created);
   if (!(created >= startMs && created < endMs)) {
     return;
   }
@@ -212,7 +213,7 @@ function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categorie
     if (goal.definedBy === 'client') client = true;
     let previous: string | undefined;
     for (const h of goal.history) {
-      const t = Date.parse(h.lastUpdated);
+      const t = instantMs(h.lastUpdated);
       if (!(t < endMs) || h.achievementStatus === undefined) continue;
       if (h.achievementStatus !== previous && t >= startMs) steps++;
       previous = h.achievementStatus;
@@ -236,18 +237,26 @@ function sortedFigures(map: Map<string, Accumulator>): { key: string; figures: G
 }
 
 export function computeReferralReport(input: ReferralReportInput, options: ReportOptions): ReferralReport {
-  const startMs = Date.parse(options.period.start);
-  const endMs = Date.parse(options.period.end);
+  const startMs = instantMs(options.period.start);
+  const endMs = instantMs(options.period.end);
   const dimensions = new Set(options.groupBy);
   const groups = new Groups(dimensions);
 
-  const performedById = new Map<string, number | undefined>();
+  // Performed start per Procedure id (NaN when unknown), and the categories of the referrals
+  // care plans name (only those are looked up).
+  const performedById = new Map<string, number>();
   for (const p of input.procedures) {
-    performedById.set(p.id, p.performed === undefined ? undefined : Date.parse(p.performed));
+    performedById.set(p.id, p.performed === undefined ? Number.NaN : instantMs(p.performed));
+  }
+  const named = new Set<string>();
+  if (dimensions.has('category')) {
+    for (const cp of input.carePlans) {
+      for (const id of cp.referralIds) named.add(id);
+    }
   }
   const categoriesById = new Map<string, readonly string[]>();
   for (const r of input.referrals) {
-    categoriesById.set(r.id, r.categories);
+    if (named.size > 0 && named.has(r.id)) categoriesById.set(r.id, r.categories);
     addReferral(r, startMs, endMs, performedById, groups);
   }
   for (const cp of input.carePlans) {
