@@ -154,6 +154,11 @@ export interface Credential {
 export interface StoreOps {
   // Resources (FHIR R4 http.html). Ids are given by the caller.
   createResource<T extends Resource>(tenant: string, resource: T & { id: string }): Promise<StoredVersion<T>>;
+  /**
+   * Creates many new resources with few statements (imports, seeding, Bundles of creates);
+   * all or nothing, 409 when any id already exists in the tenant (live or deleted).
+   */
+  createMany<T extends Resource>(tenant: string, resources: readonly (T & { id: string })[]): Promise<StoredVersion<T>[]>;
   /** Update, or create when absent (update-as-create). Throws 412 on an `ifMatch` mismatch. */
   updateResource<T extends Resource>(tenant: string, resource: T & { id: string }, options?: UpdateOptions): Promise<{ version: StoredVersion<T>; created: boolean }>;
   /** Writes a deleted version; reading it afterwards returns `deleted: true`. Idempotent. */

@@ -1,7 +1,7 @@
 // The store contract: every adapter must pass these. `open` returns a store on a fresh,
 // empty database each time it is called.
 import { randomUUID } from 'node:crypto';
-import type { AuditEvent, Patient, Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Patient, Resource, Task } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OperationOutcomeError } from '../../src/fhir/errors.ts';
 import { statusOf } from '../../src/fhir/http-status.ts';
@@ -97,6 +97,20 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(all.map((v) => v.id)).toEqual(['h2', 'h1']);
         const since = await store.readHistory('t1', 'Task', undefined, { count: 10, since: second.lastUpdated });
         expect(since.map((v) => v.id)).toEqual(['h2']);
+      });
+
+      it('creates many resources at once, all or nothing', async () => {
+        const many = await store.createMany<Resource>('t1', [task('m1', 'requested', { owner: { reference: 'Organization/bulk' } }), task('m2'), { resourceType: 'Patient', id: 'm1' }]);
+        expect(many.map((v) => [v.resourceType, v.id, v.versionId, v.resource.meta?.versionId])).toEqual([
+          ['Task', 'm1', '1', '1'],
+          ['Task', 'm2', '1', '1'],
+          ['Patient', 'm1', '1', '1'],
+        ]);
+        expect((await store.readHistory('t1', 'Task', 'm2', { count: 5 })).map((v) => v.versionId)).toEqual(['1']);
+        const found = await store.search('t1', { resourceType: 'Task', filters: [{ kind: 'reference', param: 'owner', values: ['Organization/bulk'] }] });
+        expect(found.versions.map((v) => v.id)).toEqual(['m1']);
+        expect(await statusOfRejection(store.createMany('t1', [task('m3'), task('m2')]))).toBe(409);
+        expect(await store.readResource('t1', 'Task', 'm3')).toBeUndefined();
       });
 
       it('refuses a second create of a live id with 409', async () => {

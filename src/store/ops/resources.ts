@@ -31,11 +31,13 @@ export function toStoredVersion<T extends Resource>(row: VersionRow): StoredVers
   };
 }
 
-const INSERT_CHUNK = 100;
+/** Parameters per multi-row INSERT: well under SQLite's and PostgreSQL's limits. */
+const PARAMS_PER_INSERT = 4000;
 
 async function insertRows(ctx: OpsContext, table: string, columns: readonly string[], rows: SqlValue[][]): Promise<void> {
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-    const chunk = rows.slice(start, start + INSERT_CHUNK);
+  const perStatement = Math.max(1, Math.floor(PARAMS_PER_INSERT / columns.length));
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     const sql = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`;
     await ctx.exec.run(sql, chunk.flat());
@@ -48,14 +50,15 @@ async function deleteIndex(ctx: OpsContext, tenant: string, type: string, id: st
   }
 }
 
-async function writeIndex(ctx: OpsContext, tenant: string, resource: Resource & { id: string }): Promise<void> {
-  if (!ctx.indexer) {
+async function writeIndex(ctx: OpsContext, tenant: string, resources: readonly (Resource & { id: string })[]): Promise<void> {
+  const indexer = ctx.indexer;
+  if (!indexer) {
     return;
   }
-  const rows = indexRows(ctx.indexer(resource));
+  const perResource = resources.map((resource) => ({ resource, rows: indexRows(indexer(resource)) }));
   for (const kind of Object.keys(indexTables) as (keyof typeof indexTables)[]) {
     const { table, columns } = indexTables[kind];
-    const kindRows = rows[kind].map((row) => [tenant, resource.resourceType, resource.id, ...row]);
+    const kindRows = perResource.flatMap(({ resource, rows }) => rows[kind].map((row) => [tenant, resource.resourceType, resource.id, ...row]));
     await insertRows(ctx, table, ['tenant', 'type', 'id', 'param', ...columns], kindRows);
   }
 }
@@ -110,7 +113,7 @@ async function writeVersion<T extends Resource>(
     [tenant, type, resource.id, versionId, now, deletedFlag, text],
   );
   if (!deleted) {
-    await writeIndex(ctx, tenant, body);
+    await writeIndex(ctx, tenant, [body]);
   }
   return { resourceType: type, id: resource.id, versionId: String(versionId), lastUpdated: iso(now), deleted, resource: body };
 }
@@ -123,6 +126,37 @@ export function resourceOps(ctx: OpsContext) {
         throw new OperationOutcomeError(conflict('A resource with this id already exists', `${resource.resourceType}.id`));
       }
       return writeVersion(ctx, tenant, resource, previous, false);
+    },
+
+    /**
+     * Creates many new resources with few statements (imports, seeding, Bundles of creates).
+     * All or nothing: refuses with 409 when any id already exists, live or deleted.
+     */
+    async createMany<T extends Resource>(tenant: string, resources: readonly (T & { id: string })[]): Promise<StoredVersion<T>[]> {
+      const keys = new Set(resources.map((r) => `${r.resourceType}/${r.id}`));
+      if (keys.size !== resources.length) {
+        throw new OperationOutcomeError(conflict('The same resource appears twice in one createMany'));
+      }
+      const written: StoredVersion<T>[] = [];
+      const rows: SqlValue[][] = [];
+      for (const resource of resources) {
+        const now = ctx.now();
+        const body = stamp(resource, '1', iso(now));
+        rows.push([tenant, resource.resourceType, resource.id, 1, now, 0, JSON.stringify(body)]);
+        written.push({ resourceType: resource.resourceType, id: resource.id, versionId: '1', lastUpdated: iso(now), deleted: false, resource: body });
+      }
+      const columns = ['tenant', 'type', 'id', 'version_id', 'last_updated', 'deleted', 'body'];
+      try {
+        await insertRows(ctx, 'resources', columns, rows);
+      } catch (error) {
+        if (ctx.dialect.isUniqueViolation(error)) {
+          throw new OperationOutcomeError(conflict('A resource with one of these ids already exists'), { cause: error });
+        }
+        throw error;
+      }
+      await insertRows(ctx, 'resource_history', columns, rows);
+      await writeIndex(ctx, tenant, written.map((v) => v.resource as Resource & { id: string }));
+      return written;
     },
 
     async updateResource<T extends Resource>(

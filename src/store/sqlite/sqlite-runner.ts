@@ -15,6 +15,7 @@ import { createMigrationsTable, loadMigrations } from '../migrations/load.ts';
 import type { Dialect, Executor, Runner, SqlValue } from '../sql/executor.ts';
 import { Mutex } from './mutex.ts';
 
+const STATEMENT_CACHE_SIZE = 500;
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
@@ -65,6 +66,9 @@ export function openSqliteRunner(options: SqliteOptions): Runner {
   const prepare = (sql: string): StatementSync => {
     let statement = statements.get(sql);
     if (!statement) {
+      if (statements.size >= STATEMENT_CACHE_SIZE) {
+        statements.clear();
+      }
       statement = db.prepare(sql);
       statements.set(sql, statement);
     }
