@@ -159,9 +159,19 @@ function quote(cell: string): string {
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
 
+/** Writes the records in a FHIR input as one table; without a table name, the first table that reads it. */
 export function fhirToCsv(csv: CompiledCsv, input: unknown, tableName?: string): { text?: string; issues: OperationOutcomeIssue[] } {
-  const table = tableName ? csv.tables.find((t) => t.table === tableName) : csv.tables[0];
-  if (!table) return { issues: [issue('error', 'not-found', `No table "${String(tableName)}" in this CSV mapping`, '$this')] };
+  if (tableName === undefined) {
+    let first: { text?: string; issues: OperationOutcomeIssue[] } | undefined;
+    for (const t of csv.tables) {
+      const attempt = fhirToCsv(csv, input, t.table);
+      if (attempt.text !== undefined) return attempt;
+      first ??= attempt;
+    }
+    return first ?? { issues: [] };
+  }
+  const table = csv.tables.find((t) => t.table === tableName);
+  if (!table) return { issues: [issue('error', 'not-found', `No table "${tableName}" in this CSV mapping`, '$this')] };
   const { records, issues } = fromFhir(table.mapping, input);
   if (issues.some((x) => x.severity === 'error' || x.severity === 'fatal')) return { issues };
   const lines = [table.columns.map((c) => quote(c.column)).join(',')];

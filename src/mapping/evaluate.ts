@@ -3,6 +3,7 @@
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { hasErrors, issue, validationOutcome } from '../fhir/outcomes.ts';
 import { deterministicId } from './ids.ts';
+import { mergeList } from './rules.ts';
 import type { CompiledMapping, CompiledRole, EvalContext, FromContext, PartnerRecord, ResourceValidator } from './types.ts';
 
 export interface ToFhirOptions {
@@ -29,7 +30,7 @@ export function toFhir(m: CompiledMapping, record: unknown, options: ToFhirOptio
   const rec = record as PartnerRecord;
   const partner = options.partner ?? 'default';
   const recordKey = m.recordKey.map((p) => String(p.get(rec) ?? ''));
-  const ctx: EvalContext = { mapping: m.name, partner, recordKey, ids: new Map(), types: new Map(), issues: [], record: rec };
+  const ctx: EvalContext = { mapping: m.name, partner, recordKey, ids: new Map(), idsByKey: new Map(), types: new Map(), issues: [], record: rec };
 
   // Ids first, so that references can be filled in whatever order roles are declared.
   const instances: { role: CompiledRole; scope: PartnerRecord; item: number; prefix: string }[] = [];
@@ -43,9 +44,14 @@ export function toFhir(m: CompiledMapping, record: unknown, options: ToFhirOptio
       const items = role.forEach.get(rec);
       if (!Array.isArray(items)) continue;
       const ids: string[] = [];
+      const byKey = new Map<string, string>();
+      ctx.idsByKey.set(role.role, byKey);
       items.forEach((item, i) => {
         const scope = item as PartnerRecord;
-        ids.push(deterministicId([...base, ...role.idParts.map((p) => String(p.get(scope) ?? ''))]));
+        const parts = role.idParts.map((p) => String(p.get(scope) ?? ''));
+        const id = deterministicId([...base, ...parts]);
+        ids.push(id);
+        byKey.set(parts.join('|'), id);
         if (role.emit) instances.push({ role, scope, item: i, prefix: `${at(prefix, role.forEach?.text ?? '')}[${i}]` });
       });
       ctx.ids.set(role.role, ids);
@@ -118,6 +124,8 @@ function targetKey(reference: string, fullUrls: Map<string, string>): string {
 function assignRoles(m: CompiledMapping, anchor: Entry, entries: Entry[], byKey: Map<string, Entry>, fullUrls: Map<string, string>): Map<string, Entry[]> {
   const assigned = new Map<string, Entry[]>([[m.anchor, [anchor]]]);
   const roleOf = new Map(m.roles.map((r) => [r.role, r]));
+  // Each resource plays one role: the first role (in file order) that reaches it.
+  const taken = new Set<Entry>([anchor]);
   let progress = true;
   while (progress) {
     progress = false;
@@ -125,7 +133,7 @@ function assignRoles(m: CompiledMapping, anchor: Entry, entries: Entry[], byKey:
       if (assigned.has(role.role)) continue;
       const found: Entry[] = [];
       const add = (e: Entry | undefined) => {
-        if (e && e.resource.resourceType === role.type && !found.includes(e)) found.push(e);
+        if (e && e.resource.resourceType === role.type && !taken.has(e) && !found.includes(e)) found.push(e);
       };
       // Forward: a resolved role references this one.
       for (const [name, list] of assigned) {
@@ -141,8 +149,10 @@ function assignRoles(m: CompiledMapping, anchor: Entry, entries: Entry[], byKey:
           }
         }
       }
-      // Backward: this role references a resolved one.
-      for (const rule of role.rules) {
+      // Backward: this role references a resolved one. Only for roles that no role
+      // references: shared targets (a clinic, a client) would otherwise pull in other records.
+      const referenced = m.roles.some((r) => r.rules.some((rule) => rule.refs.some((ref) => ref.role === role.role)));
+      for (const rule of referenced ? [] : role.rules) {
         for (const ref of rule.refs) {
           const targets = assigned.get(ref.role);
           if (!targets) continue;
@@ -158,7 +168,8 @@ function assignRoles(m: CompiledMapping, anchor: Entry, entries: Entry[], byKey:
         }
       }
       if (found.length > 0) {
-        assigned.set(role.role, found);
+        assigned.set(role.role, role.forEach ? found : [found[0]]);
+        for (const e of assigned.get(role.role) ?? []) taken.add(e);
         progress = true;
       }
     }
@@ -197,7 +208,7 @@ export function fromFhir(m: CompiledMapping, input: unknown): { records: Partner
           for (const rule of role.rules) rule.fromFhir(e.resource as unknown as Record<string, unknown>, item, ctx, e.where);
           return item;
         });
-        role.forEach.set(record, items);
+        mergeList(role.forEach, record, items);
       } else {
         for (const rule of role.rules) rule.fromFhir(list[0].resource as unknown as Record<string, unknown>, record, ctx, list[0].where);
       }

@@ -6,7 +6,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { isDeepStrictEqual } from 'node:util';
 import path from 'node:path';
 import type { Bundle } from '@medplum/fhirtypes';
-import { firstText, hasErrors } from '../fhir/outcomes.ts';
+import { firstText, hasErrors, isError } from '../fhir/outcomes.ts';
 import { transactionBundle } from './bundle.ts';
 import type { MappingEngine } from './engine.ts';
 import type { MappingFolder } from './load.ts';
@@ -21,6 +21,12 @@ export interface GoldenResult {
 }
 
 /** Names the first place two JSON values differ, e.g. `entry[2].resource.status`. */
+export /** The first error's text (warnings come first in outcomes but do not fail a case). */
+function firstError(o: import('@medplum/fhirtypes').OperationOutcome): string {
+  const e = (o.issue ?? []).find(isError);
+  return e ? `${e.details?.text ?? e.code}${e.expression ? ` @ ${e.expression.join(', ')}` : ''}` : firstText(o);
+}
+
 export function firstDifference(actual: unknown, expected: unknown, at = ''): string | undefined {
   if (isDeepStrictEqual(actual, expected)) return undefined;
   if (typeof actual !== 'object' || typeof expected !== 'object' || actual === null || expected === null) return at || '$this';
@@ -61,7 +67,7 @@ export async function runGoldenTests(engine: MappingEngine, folders: MappingFold
 
       const forward = engine.map(folder.name, 'to-fhir', partner);
       if (hasErrors(forward.outcome)) {
-        results.push({ mapping: folder.name, testCase, direction: 'to-fhir', ok: false, reason: firstText(forward.outcome) });
+        results.push({ mapping: folder.name, testCase, direction: 'to-fhir', ok: false, reason: firstError(forward.outcome) });
       } else {
         const diff = firstDifference(transactionBundle(forward.resources ?? []), expected);
         results.push({ mapping: folder.name, testCase, direction: 'to-fhir', ok: !diff, reason: diff && `differs at ${diff}` });
@@ -69,7 +75,7 @@ export async function runGoldenTests(engine: MappingEngine, folders: MappingFold
       if (!mapping.directions.includes('from-fhir')) continue;
       const back = engine.map(folder.name, 'from-fhir', expected);
       if (hasErrors(back.outcome)) {
-        results.push({ mapping: folder.name, testCase, direction: 'from-fhir', ok: false, reason: firstText(back.outcome) });
+        results.push({ mapping: folder.name, testCase, direction: 'from-fhir', ok: false, reason: firstError(back.outcome) });
       } else {
         const diff = firstDifference(back.record, partner);
         results.push({ mapping: folder.name, testCase, direction: 'from-fhir', ok: !diff, reason: diff && `differs at ${diff}` });

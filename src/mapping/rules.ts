@@ -35,7 +35,10 @@ export class RuleCompileError extends Error {
   }
 }
 
-const KEYS = new Set(['partner', 'fhir', 'conceptMap', 'unmapped', 'as', 'const', 'ref', 'compute', 'direction', 'each', 'rules', 'note']);
+const KEYS = new Set(['partner', 'fhir', 'conceptMap', 'unmapped', 'as', 'const', 'ref', 'key', 'compute', 'direction', 'each', 'distinct', 'rules', 'note']);
+
+/** Marks a reference that is the `each` list item itself (e.g. CarePlan.goal[n]). */
+const SELF: CompiledPath = { text: '', get: (root) => root, set: () => {}, getAll: (root) => [root] };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -108,25 +111,44 @@ export function compileRule(raw: unknown, env: RuleEnv): CompiledRule {
       },
     };
   }
-  if (raw.direction !== undefined) fail('"direction" belongs to "compute" rules only: correspondences run both ways');
+  if (raw.direction !== undefined) fail('"direction" belongs to "compute" rules and "each" groups only: correspondences run both ways');
 
   if (raw.ref !== undefined) {
     const role = raw.ref;
     if (typeof role !== 'string' || !env.roles.has(role)) return fail(`"ref" names an unknown role "${String(role)}"`);
-    if (!fhir || partner) return fail('a "ref" rule has a "fhir" path and no "partner" path');
+    if (partner) return fail('a "ref" rule has a "fhir" path and no "partner" path');
+    if (!fhir && env.group === '') return fail('a "ref" rule needs a "fhir" path (it may omit it only inside "each", to make the list item the reference)');
     const target = env.roles.get(role) as { type: string; forEach?: string };
-    if (target.forEach !== undefined && target.forEach !== env.group) {
-      fail(`role "${role}" is made once per item of "${target.forEach}": reference it inside "each: ${target.forEach}"`);
+    // `key`: a partner path whose value is the target item's id (e.g. HSDS location_id).
+    let key: CompiledPath | undefined;
+    if (raw.key !== undefined) {
+      if (target.forEach === undefined) fail('"key" picks one of a per-item role\'s resources; this role is made once');
+      key = typeof raw.key === 'string' ? compilePath(raw.key) : fail('"key" must be a partner path');
+    } else if (target.forEach !== undefined && target.forEach !== env.group) {
+      fail(`role "${role}" is made once per item of "${target.forEach}": reference it inside "each: ${target.forEach}" or name the item with "key"`);
     }
     const perItem = target.forEach !== undefined;
     return {
       site,
       fhir,
-      refs: [{ role, path: fhir }],
-      toFhir(_scope, out, ctx, _prefix, item) {
-        const ids = ctx.ids.get(role);
-        const id = ids?.[perItem ? item : 0];
-        if (id !== undefined) fhir.set(out, { reference: `${ctx.types.get(role)}/${id}` });
+      refs: [{ role, path: fhir ?? SELF }],
+      toFhir(scope, out, ctx, prefix, item) {
+        let id: string | undefined;
+        if (key) {
+          const wanted = key.get(scope);
+          if (wanted === undefined) return;
+          id = ctx.idsByKey.get(role)?.get(String(wanted));
+          if (id === undefined) {
+            ctx.issues.push(issue('error', 'not-found', `No ${role} with this id in the record (rule ${where})`, at(prefix, key.text)));
+            return;
+          }
+        } else {
+          id = ctx.ids.get(role)?.[perItem ? item : 0];
+        }
+        if (id === undefined) return;
+        const reference = { reference: `${ctx.types.get(role)}/${id}` };
+        if (fhir) fhir.set(out, reference);
+        else Object.assign(out, reference);
       },
       fromFhir() {},
     };
@@ -228,11 +250,24 @@ function compileEach(raw: Record<string, unknown>, env: RuleEnv, site: RuleSite,
     throw new RuleCompileError(site, '"each" rules hold their own "rules"; put partner/const/ref inside them');
   }
   if (!Array.isArray(raw.rules) || raw.rules.length === 0) throw new RuleCompileError(site, '"each" needs a non-empty "rules" list');
+  // A one-way group (`direction: to-fhir`) derives FHIR content that does not come back,
+  // e.g. CarePlan.category per kind of activity; `distinct` drops repeated output items.
+  const direction = raw.direction;
+  if (direction !== undefined && direction !== 'to-fhir') throw new RuleCompileError(site, '"each" groups run both ways or "direction: to-fhir"');
+  const distinct = raw.distinct === true;
   const inner = raw.rules.map((r) =>
-    compileRule(r, { ...env, group: at(env.group, each.text), fhirPrefix: at(env.fhirPrefix, `${fhir.text}[*]`) }),
+    compileRule(r, {
+      ...env,
+      group: at(env.group, each.text),
+      fhirPrefix: at(env.fhirPrefix, `${fhir.text}[*]`),
+      // One-way groups do not feed the partner-path index used to explain from-FHIR gaps.
+      partnerIndex: direction === 'to-fhir' ? new Map() : env.partnerIndex,
+    }),
   );
   const consts = inner.flatMap((r) => (r.fhirConst ? [r.fhirConst] : []));
-  const refs = inner.flatMap((r) => r.refs.map((ref) => ({ role: ref.role, path: compilePath(`${fhir.text}.${ref.path.text}`) })));
+  const refs = inner.flatMap((r) =>
+    r.refs.map((ref) => ({ role: ref.role, path: ref.path === SELF ? fhir : compilePath(`${fhir.text}.${ref.path.text}`) })),
+  );
   return {
     site,
     partner: each,
@@ -247,11 +282,14 @@ function compileEach(raw: Record<string, unknown>, env: RuleEnv, site: RuleSite,
         const out: Record<string, unknown> = {};
         const itemPrefix = `${at(prefix, each.text)}[${i}]`;
         for (const rule of inner) rule.toFhir(item as PartnerRecord, out, ctx, itemPrefix, i);
-        if (Object.keys(out).length > 0) list.push(out);
+        if (Object.keys(out).length === 0) return;
+        if (distinct && list.some((prev) => JSON.stringify(prev) === JSON.stringify(out))) return;
+        list.push(out);
       });
       if (list.length > 0 && existing === undefined) fhir.set(target, list);
     },
     fromFhir(source, target, ctx, fhirPrefix) {
+      if (direction === 'to-fhir') return;
       const items = fhir.get(source);
       if (!Array.isArray(items)) return;
       const out: PartnerRecord[] = [];
@@ -261,7 +299,7 @@ function compileEach(raw: Record<string, unknown>, env: RuleEnv, site: RuleSite,
         for (const rule of inner) rule.fromFhir(item as Record<string, unknown>, record, ctx, `${at(fhirPrefix, fhir.text)}[${i}]`);
         if (Object.keys(record).length > 0) out.push(record);
       });
-      if (out.length > 0) each.set(target, out);
+      if (out.length > 0) mergeList(each, target, out);
     },
   };
 }
@@ -275,6 +313,21 @@ export function contains(actual: unknown, expected: unknown): boolean {
     return isObject(actual) && Object.entries(expected).every(([k, v]) => contains(actual[k], v));
   }
   return actual === expected;
+}
+
+/**
+ * Sets a partner list, merging item by item with a list another rule already wrote there
+ * (a partner list can be fed by an `each` group and by per-item resources together).
+ */
+export function mergeList(path: CompiledPath, target: PartnerRecord, items: PartnerRecord[]): void {
+  const existing = path.get(target);
+  if (!Array.isArray(existing)) {
+    path.set(target, items);
+    return;
+  }
+  items.forEach((item, i) => {
+    existing[i] = isObject(existing[i]) ? { ...(existing[i] as object), ...item } : item;
+  });
 }
 
 export function isRuleObject(v: unknown): v is Record<string, unknown> {

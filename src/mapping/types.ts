@@ -24,6 +24,8 @@ export interface EvalContext {
   recordKey: string[];
   /** Ids assigned to each role, per item index for forEach roles. */
   ids: Map<string, string[]>;
+  /** Per-item roles: the item's own id parts (joined by '|') -> resource id. */
+  idsByKey: Map<string, Map<string, string>>;
   types: Map<string, string>;
   issues: import('@medplum/fhirtypes').OperationOutcomeIssue[];
   /** The whole partner record (`%record` in compute expressions). */

@@ -1,0 +1,34 @@
+// Golden tests of every shipped mapping (mappings/<name>/tests): partner input -> exactly the
+// expected FHIR Bundle, validated against the target profiles; and, for two-way mappings,
+// the expected Bundle -> exactly the partner input.
+import { describe, expect, it } from 'vitest';
+import { createMappingEngine, listMappingFolders, loadMappings, runGoldenTests, shippedMappingsDir } from '../../src/mapping/index.ts';
+import { testValidator } from './validator.ts';
+
+const dirs = [shippedMappingsDir()];
+const { validator, kind } = await testValidator();
+const engine = createMappingEngine({ mappings: await loadMappings(dirs), validator });
+const folders = await listMappingFolders(dirs);
+const results = await runGoldenTests(engine, folders);
+
+describe(`golden tests (output checked against ${kind === 'profiles' ? 'target profiles' : 'base structure only'})`, () => {
+  it('ships the five mappings, each with golden cases', () => {
+    expect(folders.map((f) => f.name)).toEqual(['care-plan', 'case-update', 'hsds-directory', 'referral', 'referral-csv']);
+    for (const f of folders) expect(results.filter((r) => r.mapping === f.name).length).toBeGreaterThan(0);
+  });
+
+  it('runs profile validation when the conformance engine and packages are present', () => {
+    expect(kind).toBe('profiles');
+  });
+
+  it.each(results.map((r) => [`${r.mapping} ${r.testCase} ${r.direction}`, r] as const))('%s', (_name, r) => {
+    expect(r.reason ?? 'ok').toBe('ok');
+    expect(r.ok).toBe(true);
+  });
+
+  it('runs both directions for two-way mappings and one for hsds-directory', () => {
+    const directions = (name: string) => new Set(results.filter((r) => r.mapping === name).map((r) => r.direction));
+    expect([...directions('referral')].sort()).toEqual(['from-fhir', 'to-fhir']);
+    expect([...directions('hsds-directory')]).toEqual(['to-fhir']);
+  });
+});
