@@ -22,12 +22,41 @@ function invalid(text: string): OperationOutcomeError {
   return new OperationOutcomeError(badRequest(text));
 }
 
-/** `r.id [NOT] IN (ids of rows of the index table matching cond)`. */
-function viaIndex(table: string, tenant: string, type: string, param: string, cond: Clause, negate = false): Clause {
+/**
+ * How a filter joins the resources: the driving filter lists matching ids from its index
+ * (`r.id IN (...)`, one index range scan); the others are checked per candidate row
+ * (`EXISTS`, one index lookup by owner), so an unselective filter never materialises a
+ * large id list.
+ */
+export type Join = 'drive' | 'check';
+
+function viaIndex(table: string, tenant: string, type: string, param: string, cond: Clause, join: Join, negate = false): Clause {
+  if (join === 'drive' && !negate) {
+    return {
+      sql: `r.id IN (SELECT x.id FROM ${table} x WHERE x.tenant = ? AND x.type = ? AND x.param = ? AND ${cond.sql})`,
+      params: [tenant, type, param, ...cond.params],
+    };
+  }
   return {
-    sql: `r.id ${negate ? 'NOT IN' : 'IN'} (SELECT x.id FROM ${table} x WHERE x.tenant = ? AND x.type = ? AND x.param = ? AND ${cond.sql})`,
-    params: [tenant, type, param, ...cond.params],
+    sql: `${negate ? 'NOT EXISTS' : 'EXISTS'} (SELECT 1 FROM ${table} x WHERE x.tenant = r.tenant AND x.type = r.type AND x.id = r.id AND x.param = ? AND ${cond.sql})`,
+    params: [param, ...cond.params],
   };
+}
+
+const drivePriority: Partial<Record<SearchFilter['kind'], number>> = { id: 0, reference: 1, token: 2, uri: 3, string: 4, date: 5, number: 6 };
+
+/** Index of the filter most likely to be selective, by kind (ids, references, then tokens...); -1 when none can drive. */
+export function chooseDriver(filters: readonly SearchFilter[]): number {
+  let best = -1;
+  let bestRank = Number.POSITIVE_INFINITY;
+  filters.forEach((filter, index) => {
+    const rank = drivePriority[filter.kind];
+    if (rank !== undefined && !(filter.kind === 'token' && filter.not) && rank < bestRank) {
+      best = index;
+      bestRank = rank;
+    }
+  });
+  return best;
 }
 
 function tokenCondition(value: TokenValue): Clause {
@@ -148,12 +177,12 @@ function nonEmpty<T>(values: readonly T[]): readonly T[] {
 }
 
 /** The SQL condition on `resources r` for one filter. */
-export function filterClause(tenant: string, type: string, filter: SearchFilter, now: number): Clause {
+export function filterClause(tenant: string, type: string, filter: SearchFilter, now: number, join: Join): Clause {
   switch (filter.kind) {
     case 'token':
-      return viaIndex(indexTables.token.table, tenant, type, filter.param, or(nonEmpty(filter.values).map(tokenCondition)), filter.not === true);
+      return viaIndex(indexTables.token.table, tenant, type, filter.param, or(nonEmpty(filter.values).map(tokenCondition)), join, filter.not === true);
     case 'reference':
-      return viaIndex(indexTables.reference.table, tenant, type, filter.param, or(nonEmpty(filter.values).map(referenceCondition)));
+      return viaIndex(indexTables.reference.table, tenant, type, filter.param, or(nonEmpty(filter.values).map(referenceCondition)), join);
     case 'date':
       return viaIndex(
         indexTables.date.table,
@@ -161,9 +190,10 @@ export function filterClause(tenant: string, type: string, filter: SearchFilter,
         type,
         filter.param,
         or(nonEmpty(filter.values).map((v) => rangeCondition(v.prefix, parseDate(v.value), 'x.low', 'x.high', now))),
+        join,
       );
     case 'number':
-      return viaIndex(indexTables.number.table, tenant, type, filter.param, or(nonEmpty(filter.values).map(numberCondition)));
+      return viaIndex(indexTables.number.table, tenant, type, filter.param, or(nonEmpty(filter.values).map(numberCondition)), join);
     case 'string':
       return viaIndex(
         indexTables.string.table,
@@ -171,6 +201,7 @@ export function filterClause(tenant: string, type: string, filter: SearchFilter,
         type,
         filter.param,
         or(nonEmpty(filter.values).map((v) => stringCondition(v, filter.modifier))),
+        join,
       );
     case 'uri':
       return viaIndex(
@@ -183,6 +214,7 @@ export function filterClause(tenant: string, type: string, filter: SearchFilter,
             filter.modifier === 'below' ? { sql: 'x.value >= ? AND x.value < ?', params: [v, prefixUpperBound(v)] } : { sql: 'x.value = ?', params: [v] },
           ),
         ),
+        join,
       );
     case 'id':
       return { sql: `r.id IN (${nonEmpty(filter.values).map(() => '?').join(', ')})`, params: [...filter.values] };

@@ -7,7 +7,7 @@ import { indexTables } from '../ops/index-rows.ts';
 import { versionColumns } from '../ops/resources.ts';
 import type { SqlValue } from '../sql/executor.ts';
 import type { CursorPosition } from './cursor.ts';
-import { filterClause, type Clause } from './filters.ts';
+import { chooseDriver, filterClause, type Clause } from './filters.ts';
 import type { IndexKind, SearchQuery, SortKey } from './query.ts';
 
 export const DEFAULT_COUNT = 20;
@@ -69,9 +69,10 @@ export function pageSize(query: SearchQuery): number {
 
 export function planSearch(tenant: string, query: SearchQuery, after: CursorPosition | undefined, now: number): SearchPlan {
   const where: Clause[] = [{ sql: 'r.tenant = ? AND r.type = ? AND r.deleted = 0', params: [tenant, query.resourceType] }];
-  for (const filter of query.filters) {
-    where.push(filterClause(tenant, query.resourceType, filter, now));
-  }
+  const driver = chooseDriver(query.filters);
+  query.filters.forEach((filter, index) => {
+    where.push(filterClause(tenant, query.resourceType, filter, now, index === driver ? 'drive' : 'check'));
+  });
   const whereSql = where.map((c) => c.sql).join(' AND ');
   const whereParams = where.flatMap((c) => c.params);
 
