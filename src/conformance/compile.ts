@@ -15,6 +15,8 @@ export interface Invariant {
   severity: 'error' | 'warning';
   human: string;
   expression: string;
+  /** The compiled FHIRPath by base path, filled on first use (fhirpath-invariants.ts). */
+  compiled?: Map<string, (node: unknown, resource: unknown, rootResource: unknown) => 'pass' | 'fail' | { error: string }>;
 }
 
 export interface Discriminator {

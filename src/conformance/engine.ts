@@ -26,11 +26,19 @@ function compiled(sd: StructureDefinition | undefined): CompiledProfile | undefi
 
 export function createEngine(defs: Definitions): WalkEngine {
   const conformsCache = new WeakMap<object, Map<string, Membership>>();
+  const byCanonical = new Map<string, CompiledProfile | undefined>();
+  const byType = new Map<string, CompiledProfile | undefined>();
+  const memo = (cache: Map<string, CompiledProfile | undefined>, key: string, load: () => StructureDefinition | undefined): CompiledProfile | undefined => {
+    if (cache.has(key)) return cache.get(key);
+    const c = compiled(load());
+    cache.set(key, c);
+    return c;
+  };
   const engine: WalkEngine = {
     terminology: createTerminology(defs),
     invariants: createInvariantCompiler(),
-    profile: (canonical) => compiled(defs.structureDefinition(canonical)),
-    typeModel: (code) => compiled(defs.typeDefinition(code)),
+    profile: (canonical) => memo(byCanonical, canonical, () => defs.structureDefinition(canonical)),
+    typeModel: (code) => memo(byType, code, () => defs.typeDefinition(code)),
     conforms(resource, profile, scope: ReferenceScope) {
       let byProfile = conformsCache.get(resource);
       const hit = byProfile?.get(profile);

@@ -440,7 +440,10 @@ function runInvariants(item: unknown, rule: ElementRule, owner: ElementRule, typ
   const base = owner.choice ? owner.path.replace(/\[x\]$/, capitalize(type)) : owner.path;
   for (const inv of rule.invariants) {
     if (NATIVE_INVARIANTS.has(inv.key)) continue;
-    const fn = ctx.engine.invariants.compile(inv.expression, base);
+    let byBase = inv.compiled;
+    if (!byBase) inv.compiled = byBase = new Map();
+    let fn = byBase.get(base);
+    if (!fn) byBase.set(base, (fn = ctx.engine.invariants.compile(inv.expression, base)));
     const result = fn(item, frame.resource, frame.root);
     if (result === 'pass') continue;
     if (result === 'fail') {

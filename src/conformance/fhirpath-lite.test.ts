@@ -1,0 +1,54 @@
+// The native FHIRPath subset must give the same answer as the `fhirpath` package on every
+// expression it accepts (FHIRPath N1 semantics, three-valued logic, singleton evaluation).
+import fhirpath from 'fhirpath';
+import r4Model from 'fhirpath/fhir-context/r4';
+import { describe, expect, test } from 'vitest';
+import { compileLite, Unsupported } from './fhirpath-lite.ts';
+
+const observation = {
+  resourceType: 'Observation',
+  status: 'final',
+  code: { coding: [{ system: 'http://loinc.org', code: '1-8' }] },
+  valueQuantity: { value: 3, code: 'mg', system: 'http://unitsofmeasure.org' },
+  component: [{ code: { coding: [{ system: 'http://loinc.org', code: '2-6' }] } }],
+  effectivePeriod: { start: '2024-01-02T10:00:00Z', end: '2024-01-01T10:00:00+01:00' },
+};
+const empty = { resourceType: 'Observation', status: 'final' };
+
+const EXPRESSIONS = [
+  'dataAbsentReason.empty() or value.empty()',
+  'value.empty()',
+  'value.exists()',
+  "code.coding.where(system = 'http://loinc.org' and code = '1-8').exists()",
+  "code.coding.exists(system = 'http://snomed.info/sct')",
+  'component.code.coding.count() > 0',
+  '(component.empty() and value.empty()) implies dataAbsentReason.exists()',
+  "status = 'final' xor status = 'amended'",
+  "status != 'final'",
+  'value.code.empty() or value.system.exists()',
+  'effectivePeriod.start.hasValue().not() or effectivePeriod.end.hasValue().not() or (effectivePeriod.start <= effectivePeriod.end)',
+  'category.exists().not()',
+  "category.coding.code = 'vital-signs'",
+  'true and category.exists()',
+  "(status = 'final') implies (issued.exists() or true)",
+];
+
+describe('native FHIRPath subset equals the fhirpath package', () => {
+  test.each(EXPRESSIONS.flatMap((e) => [[e, 'full'], [e, 'empty']] as const))('%s on the %s resource', (expression, which) => {
+    const resource = which === 'full' ? observation : empty;
+    const expected = fhirpath.evaluate(resource, expression, {}, r4Model);
+    expect(compileLite(expression)(resource)).toEqual(expected);
+  });
+
+  test.each(['%resource.contained.empty()', 'reference.resolve().exists()', 'value.ofType(Quantity).exists()', 'a | b', "memberOf('x')", "name.matches('[a-z]+')"])(
+    '%s is outside the subset and is left to the fhirpath package',
+    (expression) => {
+      expect(() => compileLite(expression)).toThrow(Unsupported);
+    },
+  );
+
+  test('a comparison of different precisions is left to the fhirpath package at run time', () => {
+    const f = compileLite('start <= end');
+    expect(() => f({ start: '2024-01-01', end: '2024-01-01T10:00:00Z' })).toThrow(Unsupported);
+  });
+});

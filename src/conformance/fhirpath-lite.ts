@@ -1,0 +1,309 @@
+// A small native compiler for the FHIRPath subset most invariants use (FHIRPath N1:
+// paths, where/exists/empty/not/hasValue/count, = != < > <= >= on numbers, and/or/xor/
+// implies with three-valued logic, string/number/boolean literals). It turns an
+// expression into closures over plain JSON, about 10x cheaper than a general engine.
+// Anything outside the subset is rejected at compile time (the caller then uses the
+// `fhirpath` package), and anything the subset cannot decide at run time throws
+// `Unsupported` so the caller can fall back for that evaluation.
+
+export class Unsupported extends Error {
+  constructor(what: string) {
+    super(`FHIRPath subset: ${what}`);
+    this.name = 'Unsupported';
+  }
+}
+
+type Collection = unknown[];
+type Fn = (input: Collection) => Collection;
+
+interface Token {
+  kind: 'id' | 'str' | 'num' | 'op' | 'punct';
+  text: string;
+}
+
+const KEYWORD_OPS = new Set(['and', 'or', 'xor', 'implies']);
+
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i];
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === "'") {
+      let j = i + 1;
+      let s = '';
+      while (j < src.length && src[j] !== "'") {
+        if (src[j] === '\\') throw new Unsupported('escapes in strings');
+        s += src[j++];
+      }
+      if (j >= src.length) throw new Unsupported('unterminated string');
+      out.push({ kind: 'str', text: s });
+      i = j + 1;
+    } else if (/[0-9]/.test(c)) {
+      const m = /^[0-9]+(\.[0-9]+)?/.exec(src.slice(i))!;
+      out.push({ kind: 'num', text: m[0] });
+      i += m[0].length;
+    } else if (/[A-Za-z_$]/.test(c)) {
+      const m = /^[A-Za-z_$][A-Za-z0-9_]*/.exec(src.slice(i))!;
+      out.push({ kind: KEYWORD_OPS.has(m[0]) ? 'op' : 'id', text: m[0] });
+      i += m[0].length;
+    } else {
+      const two = src.slice(i, i + 2);
+      if (two === '!=' || two === '<=' || two === '>=') {
+        out.push({ kind: 'op', text: two });
+        i += 2;
+      } else if ('=<>'.includes(c)) {
+        out.push({ kind: 'op', text: c });
+        i++;
+      } else if ('().,'.includes(c)) {
+        out.push({ kind: 'punct', text: c });
+        i++;
+      } else {
+        throw new Unsupported(`character ${c}`);
+      }
+    }
+  }
+  return out;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** FHIRPath member navigation over FHIR JSON, including choice elements (`value` -> `valueQuantity`). */
+function member(input: Collection, name: string): Collection {
+  const out: unknown[] = [];
+  for (const item of input) {
+    if (!isObj(item)) continue;
+    let v = item[name];
+    if (v === undefined) {
+      if (item[`_${name}`] !== undefined) throw new Unsupported('primitive with extension only');
+      for (const k in item) {
+        if (k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91 && k.charCodeAt(name.length) > 64) {
+          v = item[k];
+          break;
+        }
+      }
+    }
+    if (v === undefined || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && x !== undefined) out.push(x);
+    } else out.push(v);
+  }
+  return out;
+}
+
+/** Singleton evaluation of a collection as a boolean (FHIRPath N1 "Singleton Evaluation of Collections"). */
+function asBool(c: Collection): boolean | undefined {
+  if (c.length === 0) return undefined;
+  if (c.length > 1) throw new Unsupported('boolean of a collection with several items');
+  return typeof c[0] === 'boolean' ? c[0] : true;
+}
+
+const bool = (b: boolean | undefined): Collection => (b === undefined ? [] : [b]);
+
+function equalItems(a: unknown, b: unknown): boolean {
+  if (isObj(a) || isObj(b) || Array.isArray(a) || Array.isArray(b)) throw new Unsupported('equality of complex values');
+  return a === b;
+}
+
+const DATE_ONLY = /^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$/;
+const FULL_DATE_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$/;
+
+/**
+ * Operands of < > <= >=: numbers, or dates/dateTimes of the same precision (FHIRPath N1
+ * "Comparison": different precisions may give an empty result, left to the full engine).
+ */
+function comparable(a: unknown, b: unknown): [number | string, number | string] {
+  if (typeof a === 'number' && typeof b === 'number') return [a, b];
+  if (typeof a === 'string' && typeof b === 'string') {
+    if (DATE_ONLY.test(a) && DATE_ONLY.test(b) && a.length === b.length) return [a, b];
+    if (FULL_DATE_TIME.test(a) && FULL_DATE_TIME.test(b)) return [Date.parse(a), Date.parse(b)];
+  }
+  throw new Unsupported('comparison of these values');
+}
+
+class Parser {
+  private pos = 0;
+  private readonly tokens: Token[];
+  constructor(tokens: Token[]) {
+    this.tokens = tokens;
+  }
+  private peek(): Token | undefined {
+    return this.tokens[this.pos];
+  }
+  private take(text?: string): Token {
+    const t = this.tokens[this.pos];
+    if (!t || (text !== undefined && t.text !== text)) throw new Unsupported(`expected ${text ?? 'a token'}`);
+    this.pos++;
+    return t;
+  }
+  parseAll(): Fn {
+    const f = this.implies();
+    if (this.pos !== this.tokens.length) throw new Unsupported(`unexpected ${this.peek()?.text}`);
+    return f;
+  }
+  private implies(): Fn {
+    let left = this.or();
+    while (this.peek()?.text === 'implies') {
+      this.take();
+      const l = left;
+      const r = this.or();
+      left = (input) => {
+        const a = asBool(l(input));
+        if (a === false) return [true];
+        const b = asBool(r(input));
+        if (a === true) return bool(b);
+        return b === true ? [true] : [];
+      };
+    }
+    return left;
+  }
+  private or(): Fn {
+    let left = this.and();
+    while (this.peek()?.text === 'or' || this.peek()?.text === 'xor') {
+      const op = this.take().text;
+      const l = left;
+      const r = this.and();
+      left =
+        op === 'or'
+          ? (input) => {
+              const a = asBool(l(input));
+              if (a === true) return [true];
+              const b = asBool(r(input));
+              if (b === true) return [true];
+              return a === false && b === false ? [false] : [];
+            }
+          : (input) => {
+              const a = asBool(l(input));
+              const b = asBool(r(input));
+              return a === undefined || b === undefined ? [] : [a !== b];
+            };
+    }
+    return left;
+  }
+  private and(): Fn {
+    let left = this.equality();
+    while (this.peek()?.text === 'and') {
+      this.take();
+      const l = left;
+      const r = this.equality();
+      left = (input) => {
+        const a = asBool(l(input));
+        if (a === false) return [false];
+        const b = asBool(r(input));
+        if (b === false) return [false];
+        return a === true && b === true ? [true] : [];
+      };
+    }
+    return left;
+  }
+  private equality(): Fn {
+    let left = this.comparison();
+    while (this.peek()?.text === '=' || this.peek()?.text === '!=') {
+      const op = this.take().text;
+      const l = left;
+      const r = this.comparison();
+      left = (input) => {
+        const a = l(input);
+        const b = r(input);
+        if (a.length === 0 || b.length === 0) return [];
+        const eq = a.length === b.length && a.every((x, i) => equalItems(x, b[i]));
+        return [op === '=' ? eq : !eq];
+      };
+    }
+    return left;
+  }
+  private comparison(): Fn {
+    const left = this.term();
+    const t = this.peek();
+    if (t && (t.text === '<' || t.text === '>' || t.text === '<=' || t.text === '>=')) {
+      const op = this.take().text;
+      const right = this.term();
+      return (input) => {
+        const a = left(input);
+        const b = right(input);
+        if (a.length === 0 || b.length === 0) return [];
+        if (a.length > 1 || b.length > 1) throw new Unsupported('comparison of collections');
+        const [x, y] = comparable(a[0], b[0]);
+        return [op === '<' ? x < y : op === '>' ? x > y : op === '<=' ? x <= y : x >= y];
+      };
+    }
+    return left;
+  }
+  private term(): Fn {
+    const t = this.peek();
+    let f: Fn;
+    if (!t) throw new Unsupported('unexpected end');
+    if (t.text === '(') {
+      this.take('(');
+      f = this.implies();
+      this.take(')');
+    } else if (t.kind === 'str') {
+      this.take();
+      const v = t.text;
+      f = () => [v];
+    } else if (t.kind === 'num') {
+      this.take();
+      if (t.text.includes('.')) throw new Unsupported('decimal literals');
+      const v = Number(t.text);
+      f = () => [v];
+    } else if (t.kind === 'id' && (t.text === 'true' || t.text === 'false')) {
+      this.take();
+      const v = t.text === 'true';
+      f = () => [v];
+    } else if (t.kind === 'id') {
+      f = this.invocation((input) => input);
+    } else {
+      throw new Unsupported(`unexpected ${t.text}`);
+    }
+    while (this.peek()?.text === '.') {
+      this.take('.');
+      f = this.invocation(f);
+    }
+    return f;
+  }
+  /** One step after `base`: a member name or a function call. */
+  private invocation(base: Fn): Fn {
+    const name = this.take().text;
+    if (name === '$this') return base;
+    if (name.startsWith('$')) throw new Unsupported(name);
+    if (this.peek()?.text !== '(') {
+      if (/^[A-Z]/.test(name) || name === 'div') throw new Unsupported(`type name ${name}`);
+      return (input) => member(base(input), name);
+    }
+    this.take('(');
+    let arg: Fn | undefined;
+    if (this.peek()?.text !== ')') arg = this.implies();
+    this.take(')');
+    switch (name) {
+      case 'empty':
+        return (input) => [base(input).length === 0];
+      case 'exists':
+        if (!arg) return (input) => [base(input).length > 0];
+        return (input) => [base(input).some((x) => asBool(arg!([x])) === true)];
+      case 'not':
+        return (input) => {
+          const b = asBool(base(input));
+          return b === undefined ? [] : [!b];
+        };
+      case 'count':
+        return (input) => [base(input).length];
+      case 'hasValue':
+        return (input) => {
+          const c = base(input);
+          return [c.length === 1 && !isObj(c[0]) && !Array.isArray(c[0])];
+        };
+      case 'where':
+        if (!arg) throw new Unsupported('where() without criteria');
+        return (input) => base(input).filter((x) => asBool(arg!([x])) === true);
+      default:
+        throw new Unsupported(`function ${name}()`);
+    }
+  }
+}
+
+/** Compiles an expression of the subset; throws Unsupported when it is outside it. */
+export function compileLite(expression: string): (node: unknown) => unknown[] {
+  const fn = new Parser(tokenize(expression)).parseAll();
+  return (node) => fn([node]);
+}
