@@ -217,7 +217,8 @@ export function fromFhir(m: CompiledMapping, input: unknown): { records: Partner
     if (!hasErrors(problems)) {
       for (const found of m.checkPartner(record)) {
         const path = found.expression?.[0] ?? '';
-        const source = m.partnerIndex.get(path.replace(/\[\d+\]/g, ''));
+        const bare = path.replace(/\[\d+\]/g, '');
+        const source = m.partnerIndex.get(bare) ?? [...m.partnerIndex].find(([k]) => k.startsWith(`${bare}.`))?.[1];
         const hint = source ? `; it comes from ${source.fhir} (rule ${source.site.file}:${source.site.line})` : '';
         problems.push({ ...found, details: { text: `${found.details?.text ?? 'Invalid'}: the FHIR input does not give this partner field${hint}` } });
       }

@@ -77,11 +77,11 @@ export async function loadMappings(dirs: string[]): Promise<CompiledMapping[]> {
       problems.push({ ...at, reason: '"schema" (the partner JSON Schema file) is required' });
       continue;
     }
-    const schema = await readData(path.join(folder.dir, schemaFile), problems, at);
+    const schema = await readData(path.resolve(folder.dir, schemaFile), problems, at);
     const conceptMaps: { ref: string; resource: ConceptMap }[] = [];
     for (const ref of Array.isArray(top.conceptMaps) ? (top.conceptMaps as unknown[]) : []) {
       if (typeof ref !== 'string') continue;
-      const resource = await readData(path.join(folder.dir, ref), problems, at);
+      const resource = await readData(path.resolve(folder.dir, ref), problems, at);
       if (resource) conceptMaps.push({ ref, resource: resource as ConceptMap });
     }
     if (typeof schema !== 'object' || schema === null) continue;
