@@ -14,3 +14,16 @@ export function errorsOf(o: { issue?: { severity?: string; expression?: string[]
     .filter((i) => i.severity === 'error' || i.severity === 'fatal')
     .map((i) => ({ expression: i.expression?.[0] ?? '', text: i.details?.text ?? '' }));
 }
+
+let baseOnly: Promise<Conformance> | undefined;
+
+/** The R4 base and the project profiles only (no package directory): fast, for unit tests. */
+export function baseConformance(): Promise<Conformance> {
+  baseOnly ??= createConformance({ packagesDir: '/nonexistent-fhir-packages' });
+  return baseOnly;
+}
+
+/** Issues as `severity expression` strings, for compact table assertions. */
+export function issuesOf(o: { issue?: { severity?: string; expression?: string[] }[] }, severity = 'error'): string[] {
+  return (o.issue ?? []).filter((i) => i.severity === severity).map((i) => i.expression?.[0] ?? '');
+}
