@@ -31,6 +31,28 @@ export interface EhrConfig {
   timeoutMs: number;
 }
 
+/** Credentials, limits and outbound URL rules (docs/security.md). */
+export interface SecurityConfig {
+  /**
+   * Requests without credentials act in tenant `default` with every scope. Absent: allowed in
+   * demo mode only.
+   */
+  allowAnonymous?: boolean;
+  /** SHA-256 (hex) of the admin bearer token; or `adminTokenFile` (a file holding the token), or env GATEWAY_ADMIN_TOKEN. */
+  adminTokenHash?: string;
+  adminTokenFile?: string;
+  /** The admin token itself (from GATEWAY_ADMIN_TOKEN); hashed at start, never logged. */
+  adminToken?: string;
+  /** HMAC secret for the gateway's access tokens, shared by replicas (env GATEWAY_TOKEN_SECRET); random per process when absent. */
+  tokenSecret?: string;
+  /** Lifetime of access tokens issued by the gateway's token endpoint. */
+  tokenLifetimeSeconds: number;
+  /** Per partner, per process: a token bucket of `burst` requests refilled at `requestsPerMinute`. */
+  rateLimit: { requestsPerMinute: number; burst: number };
+  /** Hosts or CIDR ranges webhook and EHR URLs may use even when private or loopback. */
+  urlAllowList: string[];
+}
+
 export interface GatewayConfig {
   port: number;
   host: string;
@@ -53,6 +75,7 @@ export interface GatewayConfig {
   /** Demo mode starts the bundled reference EHR and seeds it; `auto` = when no EHR is configured. */
   demo: 'auto' | 'on' | 'off';
   ehrs: EhrConfig[];
+  security: SecurityConfig;
 }
 
 const ehrAuthSchema = {
@@ -123,7 +146,30 @@ export const configSchema: JSONSchemaType<GatewayConfig> = {
         additionalProperties: false,
       },
     },
+    security: {
+      type: 'object',
+      properties: {
+        allowAnonymous: { type: 'boolean', nullable: true },
+        adminTokenHash: { type: 'string', pattern: '^[0-9a-f]{64}$', nullable: true },
+        adminTokenFile: { type: 'string', minLength: 1, nullable: true },
+        adminToken: { type: 'string', minLength: 24, nullable: true },
+        tokenSecret: { type: 'string', minLength: 32, nullable: true },
+        tokenLifetimeSeconds: { type: 'integer', minimum: 30, maximum: 3600 },
+        rateLimit: {
+          type: 'object',
+          properties: {
+            requestsPerMinute: { type: 'integer', minimum: 1, maximum: 1000000 },
+            burst: { type: 'integer', minimum: 1, maximum: 1000000 },
+          },
+          required: ['requestsPerMinute', 'burst'],
+          additionalProperties: false,
+        },
+        urlAllowList: { type: 'array', items: { type: 'string', minLength: 1 } },
+      },
+      required: ['tokenLifetimeSeconds', 'rateLimit', 'urlAllowList'],
+      additionalProperties: false,
+    },
   },
-  required: ['port', 'host', 'dataDir', 'fhirPackagesDir', 'profilesDir', 'mappingsDir', 'logLevel', 'limits', 'demo', 'ehrs'],
+  required: ['port', 'host', 'dataDir', 'fhirPackagesDir', 'profilesDir', 'mappingsDir', 'logLevel', 'limits', 'demo', 'ehrs', 'security'],
   additionalProperties: false,
 };

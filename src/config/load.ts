@@ -14,7 +14,7 @@ export const DEFAULT_CONFIG_FILE = 'gateway.config.yaml';
 export const DEFAULT_POLL_SCHEDULE = '*/15 7-19 * * 1-5';
 
 /** Environment variables and the config field each one sets. */
-export const ENVIRONMENT: Record<string, { field: string; type: 'string' | 'integer' }> = {
+export const ENVIRONMENT: Record<string, { field: string; type: 'string' | 'integer' | 'boolean' }> = {
   PORT: { field: 'port', type: 'integer' },
   HOST: { field: 'host', type: 'string' },
   GATEWAY_BASE_URL: { field: 'publicBaseUrl', type: 'string' },
@@ -28,6 +28,10 @@ export const ENVIRONMENT: Record<string, { field: string; type: 'string' | 'inte
   GATEWAY_BODY_LIMIT: { field: 'limits.bodyBytes', type: 'integer' },
   GATEWAY_JSON_DEPTH: { field: 'limits.jsonDepth', type: 'integer' },
   GATEWAY_DEMO: { field: 'demo', type: 'string' },
+  GATEWAY_ALLOW_ANONYMOUS: { field: 'security.allowAnonymous', type: 'boolean' },
+  GATEWAY_ADMIN_TOKEN: { field: 'security.adminToken', type: 'string' },
+  GATEWAY_ADMIN_TOKEN_FILE: { field: 'security.adminTokenFile', type: 'string' },
+  GATEWAY_TOKEN_SECRET: { field: 'security.tokenSecret', type: 'string' },
 };
 
 export function defaultConfig(cwd: string): GatewayConfig {
@@ -42,6 +46,7 @@ export function defaultConfig(cwd: string): GatewayConfig {
     limits: { bodyBytes: 5 * 1024 * 1024, jsonDepth: 100 },
     demo: 'auto',
     ehrs: [],
+    security: { tokenLifetimeSeconds: 300, rateLimit: { requestsPerMinute: 600, burst: 100 }, urlAllowList: [] },
   };
 }
 
@@ -67,7 +72,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     const filePath = path.resolve(cwd, file);
     const fromFile = readConfigFile(filePath);
     for (const [key, value] of Object.entries(fromFile)) {
-      config[key] = key === 'limits' && isObject(value) ? { ...(config.limits as object), ...value } : value;
+      config[key] = (key === 'limits' || key === 'security') && isObject(value) ? { ...(config[key] as object), ...value } : value;
       sources.set(key, path.basename(filePath));
     }
   }
@@ -77,7 +82,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     if (raw === undefined || raw === '') {
       continue;
     }
-    setField(config, field, type === 'integer' && /^-?\d+$/.test(raw) ? Number(raw) : raw);
+    setField(config, field, type === 'integer' && /^-?\d+$/.test(raw) ? Number(raw) : type === 'boolean' && /^(true|false)$/.test(raw) ? raw === 'true' : raw);
     sources.set(field, `environment variable ${name}`);
   }
 

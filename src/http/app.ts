@@ -2,7 +2,7 @@
 // in-process. Express stays in http/; handlers throw OperationOutcomeError and one error
 // handler answers with an OperationOutcome.
 import { randomUUID } from 'node:crypto';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { Resource } from '@medplum/fhirtypes';
 import { OperationOutcomeError, badRequest, methodNotAllowed, normalize, notFound, statusOf, unavailable } from '../fhir/index.ts';
 import { errorShape, pathShape, type Logger } from '../logging/logger.ts';
@@ -30,6 +30,8 @@ export interface AppOptions {
   version: string;
   readiness: ReadinessCheck[];
   modules: HttpModule[];
+  /** Run after the request id is set and before the body is read (audit, authentication, rate limits). */
+  before?: RequestHandler[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -53,6 +55,9 @@ export function createApp(options: AppOptions): express.Express {
     next();
   });
 
+  for (const handler of options.before ?? []) {
+    app.use(handler);
+  }
   app.use(bodyParser(options.limits));
 
   app.get('/healthz', (_req, res) => {
