@@ -348,6 +348,9 @@ function validateItem(
     if (itemExt !== undefined && itemExt !== null) {
       if (!isObject(itemExt)) sink.add('error', 'structure', 'A primitive extension (_x) must be an object', path);
       else {
+        if ((item === null || item === undefined) && !(Array.isArray(itemExt.extension) && itemExt.extension.length > 0)) {
+          sink.add('error', 'invariant', 'All FHIR elements must have a @value or children (ele-1)', path);
+        }
         const struct = structureFor(rule, type, engine);
         if (struct) walkPrimitiveExtension(itemExt, struct, path, ctx, frame);
       }
