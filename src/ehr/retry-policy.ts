@@ -38,7 +38,8 @@ export function retryAfterMs(header: string | null, nowMs: number, serverDate?: 
   if (/^\d+$/.test(value)) {
     return Number.parseInt(value, 10) * 1000;
   }
-  const at = Date.parse(value);
+  // All three HTTP-date forms (IMF-fixdate, RFC 850, asctime) start with the day name.
+  const at = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)/i.test(value) ? Date.parse(value) : Number.NaN;
   if (Number.isNaN(at)) {
     return undefined;
   }
