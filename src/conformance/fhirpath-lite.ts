@@ -6,6 +6,8 @@
 // `fhirpath` package), and anything the subset cannot decide at run time throws
 // `Unsupported` so the caller can fall back for that evaluation.
 
+import r4Model from 'fhirpath/fhir-context/r4';
+
 export class Unsupported extends Error {
   constructor(what: string) {
     super(`FHIRPath subset: ${what}`);
@@ -17,7 +19,7 @@ type Collection = unknown[];
 type Fn = (input: Collection) => Collection;
 
 interface Token {
-  kind: 'id' | 'str' | 'num' | 'op' | 'punct';
+  kind: 'id' | 'str' | 'num' | 'op' | 'punct' | 'var';
   text: string;
 }
 
@@ -44,6 +46,10 @@ function tokenize(src: string): Token[] {
       const m = /^[0-9]+(\.[0-9]+)?/.exec(src.slice(i))!;
       out.push({ kind: 'num', text: m[0] });
       i += m[0].length;
+    } else if (c === '%' && /[A-Za-z]/.test(src[i + 1] ?? '')) {
+      const m = /^%[A-Za-z][A-Za-z0-9_]*/.exec(src.slice(i))!;
+      out.push({ kind: 'var', text: m[0] });
+      i += m[0].length;
     } else if (/[A-Za-z_$]/.test(c)) {
       const m = /^[A-Za-z_$][A-Za-z0-9_]*/.exec(src.slice(i))!;
       out.push({ kind: KEYWORD_OPS.has(m[0]) ? 'op' : 'id', text: m[0] });
@@ -69,6 +75,10 @@ function tokenize(src: string): Token[] {
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+// Names of choice elements in R4 (`value`, `effective`, `onset`, ...): only these can
+// appear in JSON with a type suffix, so only these need the suffix scan below.
+const CHOICE_NAMES: ReadonlySet<string> = new Set(Object.keys(r4Model.choiceTypePaths as Record<string, string[]>).map((p) => p.slice(p.lastIndexOf('.') + 1)));
+
 /** FHIRPath member navigation over FHIR JSON, including choice elements (`value` -> `valueQuantity`). */
 function member(input: Collection, name: string): Collection {
   const out: unknown[] = [];
@@ -77,6 +87,7 @@ function member(input: Collection, name: string): Collection {
     let v = item[name];
     if (v === undefined) {
       if (item[`_${name}`] !== undefined) throw new Unsupported('primitive with extension only');
+      if (!CHOICE_NAMES.has(name)) continue;
       for (const k in item) {
         if (k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91 && k.charCodeAt(name.length) > 64) {
           v = item[k];
@@ -104,6 +115,12 @@ const bool = (b: boolean | undefined): Collection => (b === undefined ? [] : [b]
 function equalItems(a: unknown, b: unknown): boolean {
   if (isObj(a) || isObj(b) || Array.isArray(a) || Array.isArray(b)) throw new Unsupported('equality of complex values');
   return a === b;
+}
+
+function needsFullEngine(what: string): Fn {
+  return () => {
+    throw new Unsupported(what);
+  };
 }
 
 const DATE_ONLY = /^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$/;
@@ -247,6 +264,12 @@ class Parser {
       if (t.text.includes('.')) throw new Unsupported('decimal literals');
       const v = Number(t.text);
       f = () => [v];
+    } else if (t.kind === 'var') {
+      // Environment variables (%resource, ...) are left to the full engine, but only when
+      // evaluation reaches them: `value.empty() or <uses %resource>` stays native when the
+      // left side decides.
+      this.take();
+      f = needsFullEngine(t.text);
     } else if (t.kind === 'id' && (t.text === 'true' || t.text === 'false')) {
       this.take();
       const v = t.text === 'true';
@@ -297,7 +320,8 @@ class Parser {
         if (!arg) throw new Unsupported('where() without criteria');
         return (input) => base(input).filter((x) => asBool(arg!([x])) === true);
       default:
-        throw new Unsupported(`function ${name}()`);
+        // Parsed, but run by the full engine if evaluation reaches it (see %variables above).
+        return needsFullEngine(`${name}()`);
     }
   }
 }
