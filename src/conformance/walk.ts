@@ -93,7 +93,7 @@ export function walkResource(
   ctx.depth++;
   try {
     for (const p of compiled) {
-      walkObject(value, p.root, p.root, type, rootPath, ctx, frame, true);
+      walkObject(value, p.root, rootPath, ctx, frame, true);
       runInvariants(value, p.root, p.root, type, rootPath, ctx, frame);
     }
     if (base.root.invariants.some((i) => i.key === 'dom-2')) checkDomainResource(value, rootPath, container !== undefined, sink);
@@ -134,18 +134,46 @@ interface Found {
   type: string;
 }
 
+/** Whether an absent child breaks a rule: min > 0, or a required slice or type slice. */
+function demandsPresence(child: ElementRule): boolean {
+  if (child.min > 0) return true;
+  if (child.slicing?.slices.some((s) => s.min > 0)) return true;
+  if (child.typeSlices) for (const s of child.typeSlices.values()) if (s.min > 0) return true;
+  return false;
+}
+
+// The children of a rule that must be present, computed once per rule.
+const demandedCache = new WeakMap<ElementRule, ElementRule[]>();
+function demanded(struct: ElementRule): ElementRule[] {
+  let d = demandedCache.get(struct);
+  if (!d) demandedCache.set(struct, (d = struct.children.filter(demandsPresence)));
+  return d;
+}
+
+function reportAbsent(child: ElementRule, path: string, sink: IssueSink): void {
+  const childPath = `${path}.${child.name}`;
+  if (child.min > 0) {
+    sink.add('error', 'required', `${child.path}: minimum required = ${child.min}, but only found 0`, childPath);
+  } else {
+    for (const s of child.slicing?.slices ?? []) {
+      if (s.min > 0) sink.add('error', 'required', `${child.path}: slice '${s.sliceName}' requires at least ${s.min}, but found 0`, childPath);
+    }
+  }
+  if (child.typeSlices) for (const [t, s] of child.typeSlices) {
+    if (s.min > 0) sink.add('error', 'required', `${child.path}: a value of type ${t} is required`, childPath);
+  }
+}
+
 function walkObject(
   obj: Record<string, unknown>,
   struct: ElementRule,
-  rule: ElementRule,
-  type: string,
   path: string,
   ctx: WalkContext,
   frame: ResourceFrame,
   isResourceRoot: boolean,
 ): void {
   const { sink } = ctx;
-  const found = new Map<ElementRule, Found[]>();
+  const found: Found[] = [];
   let keyCount = 0;
   for (const key in obj) {
     keyCount++;
@@ -161,39 +189,28 @@ function walkObject(
       if (!isPrimitiveType(ck.type)) sink.add('error', 'structure', `'${key}' is only allowed for primitive elements`, `${path}.${key}`);
       if (name in obj) continue;
     }
-    const list = found.get(ck.rule);
-    const entry = { rule: ck.rule, key: name, type: ck.type };
-    if (list) {
-      if (!list.some((f) => f.key === name)) list.push(entry);
-    } else found.set(ck.rule, [entry]);
+    found.push({ rule: ck.rule, key: name, type: ck.type });
   }
   if (keyCount === 0 || (keyCount === 1 && 'id' in obj && !isResourceRoot)) {
     sink.add('error', 'invariant', 'All FHIR elements must have a @value or children (ele-1)', path);
   }
-  for (const child of struct.children) {
-    const entries = found.get(child);
-    const childPath = `${path}.${child.name}`;
-    if (!entries) {
-      if (child.min > 0) {
-        sink.add('error', 'required', `${child.path}: minimum required = ${child.min}, but only found 0`, childPath);
-      } else {
-        for (const s of child.slicing?.slices ?? []) {
-          if (s.min > 0) sink.add('error', 'required', `${child.path}: slice '${s.sliceName}' requires at least ${s.min}, but found 0`, childPath);
-        }
-      }
-      if (child.typeSlices) for (const [t, s] of child.typeSlices) {
-        if (s.min > 0) sink.add('error', 'required', `${child.path}: a value of type ${t} is required`, childPath);
-      }
-      continue;
-    }
-    if (entries.length > 1) {
-      sink.add('error', 'structure', `${child.path} takes one type only, but found ${entries.map((e) => e.key).join(', ')}`, childPath);
-    }
-    const e = entries[0];
-    walkChild(obj, e, child, path, ctx, frame);
+  for (const child of demanded(struct)) {
+    if (!found.some((f) => f.rule === child)) reportAbsent(child, path, sink);
   }
-  void rule;
-  void type;
+  // Definition order, so issues come out in the same order whatever the key order.
+  if (found.length > 1) {
+    const order = struct.children;
+    found.sort((a, b) => order.indexOf(a.rule) - order.indexOf(b.rule));
+  }
+  for (let i = 0; i < found.length; i++) {
+    const e = found[i];
+    if (i > 0 && found[i - 1].rule === e.rule) continue;
+    if (i + 1 < found.length && found[i + 1].rule === e.rule) {
+      const keys = found.filter((f) => f.rule === e.rule).map((f) => f.key);
+      sink.add('error', 'structure', `${e.rule.path} takes one type only, but found ${keys.join(', ')}`, `${path}.${e.rule.name}`);
+    }
+    walkChild(obj, e, e.rule, path, ctx, frame);
+  }
 }
 
 function itemPath(base: string, child: ElementRule, index: number | undefined, type: string): string {
@@ -363,7 +380,7 @@ function validateItem(
     let struct = structureFor(rule, type, engine);
     if (type === 'Extension' && rule.children.length === 0) struct = extensionStructure(item, struct, rule, path, ctx);
     if (struct) {
-      walkObject(item, struct, rule, type, path, ctx, frame, false);
+      walkObject(item, struct, path, ctx, frame, false);
       if (struct !== rule) runInvariants(item, struct, struct, type, path, ctx, frame);
     }
     if (type === 'Extension' || rule.types[0]?.code === 'Extension') checkExtensionValue(item, path, sink);
