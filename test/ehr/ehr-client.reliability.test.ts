@@ -208,6 +208,48 @@ describe('retries against the reference EHR', () => {
   });
 });
 
+describe('FHIR interactions against the reference EHR', () => {
+  it('parallel identical conditional creates from one client are serialised: one in flight, one resource', async () => {
+    // Several servers do not make conditional create atomic (RELIABILITY.md): the client must not
+    // have two creates for one identifier in flight at once. Latency widens any overlap.
+    ehr.faults.add({ method: 'POST', path: /\/fhir\/Patient$/, times: 5, action: { kind: 'latency', ms: 60 } });
+    const from = ehr.requests.length;
+    const ehrClient = client();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => ehrClient.conditionalCreate(patient('parallel-1'), { system: SYSTEM, value: 'parallel-1' })),
+    );
+    const posts = ehr.requests.slice(from).filter((r) => r.method === 'POST');
+    const overlapping = posts.filter((r, i) => i > 0 && r.at < (posts[i - 1].respondedAt ?? Number.POSITIVE_INFINITY)).length;
+    const stored = await ehr.countByIdentifier('Patient', SYSTEM, 'parallel-1');
+    console.log(`parallel_creates=5 overlapping_in_flight=${overlapping} created=${results.filter((r) => r.created).length} stored=${stored}`);
+    expect(posts).toHaveLength(5);
+    expect(overlapping).toBe(0);
+    expect(stored).toBe(1);
+    expect(new Set(results.map((r) => r.resource.id)).size).toBe(1);
+  });
+
+  it('a transaction is applied and answered with a transaction-response', async () => {
+    const response = await client().transaction(
+      {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [{ request: { method: 'POST', url: 'Patient', ifNoneExist: `identifier=${SYSTEM}|tx-1` }, resource: patient('tx-1') }],
+      },
+      { idempotent: true },
+    );
+    expect(response.type).toBe('transaction-response');
+    expect(await ehr.countByIdentifier('Patient', SYSTEM, 'tx-1')).toBe(1);
+  });
+
+  it('search pages carry the server time for cursors', async () => {
+    const before = Date.now() - 1000;
+    for await (const page of client().search<Patient>('Patient', new URLSearchParams({ family: 'Reliability', _count: '2' }))) {
+      expect(Date.parse(page.serverTime ?? '')).toBeGreaterThanOrEqual(before);
+      expect(page.resources.length).toBeLessThanOrEqual(2);
+    }
+  });
+});
+
 describe('hostile EHR answers', () => {
   it('a 50 MB body is cut at the cap', async () => {
     ehr.faults.add({ method: 'GET', times: 1, action: { kind: 'huge-body', bytes: 50 * 1024 * 1024 } });

@@ -173,6 +173,15 @@ describe('Fault injection', () => {
     expect(await ehr.countByIdentifier('Patient', 'urn:test:mrn', 'hang-1')).toBe(1);
   });
 
+  it('commit-then-hang with a delay stores the write and answers late', async () => {
+    ehr.faults.add({ method: 'POST', times: 1, action: { kind: 'commit-then-hang', delayMs: 400 } });
+    const started = performance.now();
+    const res = await post('Patient', patient('late-1'));
+    expect(res.status).toBe(201);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+    expect(await ehr.countByIdentifier('Patient', 'urn:test:mrn', 'late-1')).toBe(1);
+  });
+
   it('forced 409 and 412 leave the resource untouched', async () => {
     const created = (await (await post('Patient', patient('forced-1'))).json()) as Patient;
     ehr.faults.add({ method: 'PUT', times: 1, action: { kind: 'conflict', status: 409 } });

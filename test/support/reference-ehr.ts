@@ -1,7 +1,7 @@
 // The reference EHR for integration tests and the demo: @medplum/fhir-router's FhirRouter
 // and MemoryRepository (a FHIR server implementation no one here wrote) served over HTTP on
 // loopback, with optional bearer-token checks (SMART Backend Services) and fault injection.
-import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
+import { FhirRouter, MemoryRepository, type HttpMethod } from '@medplum/fhir-router';
 import type { Resource, ResourceType } from '@medplum/fhirtypes';
 import { Operator } from '@medplum/core';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
@@ -53,7 +53,11 @@ export interface ReferenceEhr {
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
-const HTTP_METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+const HTTP_METHODS: ReadonlySet<string> = new Set<HttpMethod>(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+function isHttpMethod(method: string): method is HttpMethod {
+  return HTTP_METHODS.has(method);
+}
 
 export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Promise<ReferenceEhr> {
   loadReferenceEhrDefinitions();
@@ -109,7 +113,8 @@ export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Prom
       sendJson(res, 404, problem('not-found', 'Not found'), {}, skew);
       return;
     }
-    if (!HTTP_METHODS.has(entry.method)) {
+    const method = entry.method;
+    if (!isHttpMethod(method)) {
       sendJson(res, 405, problem('not-supported', 'Method not allowed'), {}, skew);
       return;
     }
@@ -118,13 +123,13 @@ export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Prom
       sendJson(res, 401, problem('login', 'Unauthorized'), { 'www-authenticate': 'Bearer error="invalid_token"' }, skew);
       return;
     }
-    const body = await readBody(req, entry.method, settings.maxRequestBytes);
+    const body = await readBody(req, method, settings.maxRequestBytes);
     if (body.error) {
       sendJson(res, body.error.status, problem(body.error.code, body.error.text), {}, skew);
       return;
     }
     const exchange = await answerFhir(router, repo, {
-      method: entry.method as 'GET',
+      method,
       relative: url,
       baseUrl,
       body: body.value,
