@@ -9,6 +9,7 @@ import { startDemoEhr, type DemoEhr } from './demo.ts';
 import { createConformance, type Conformance } from './conformance/index.ts';
 import { createApp, type HttpModule } from './http/app.ts';
 import { fhirModule } from './http/fhir-routes.ts';
+import { securityLayer } from './http/auth-wiring.ts';
 import type { Logger } from './logging/logger.ts';
 import { FhirRest } from './rest/fhir-rest.ts';
 import { loadSearchParameters, packageSearchParameters } from './search/definitions.ts';
@@ -51,7 +52,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     const baseUrl = config.publicBaseUrl ?? `${url}/`;
     const rest = new FhirRest({ store, parameters, validate: (resource) => conformance.validate(resource) });
-    const modules: HttpModule[] = [fhirModule({ rest, store, parameters, baseUrl })];
+    const security = securityLayer({ config, store, logger, baseUrl, demo });
+    const modules: HttpModule[] = [...security.modules, fhirModule({ rest, store, parameters, baseUrl })];
     const app = createApp({
       logger,
       limits: config.limits,
@@ -62,6 +64,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         { name: 'definitions', check: async () => requireDefinition(conformance) },
       ],
       modules,
+      before: security.before,
     });
     server.on('request', app);
     logger.info({ url }, 'gateway listening');

@@ -39,6 +39,8 @@ export async function startTestGateway(kind: StoreKind = 'sqlite', overrides: Pa
     databaseUrl,
     databaseSchema: schema,
     ...overrides,
+    // Existing suites call the FHIR API without credentials; security suites pass allowAnonymous: false.
+    security: { ...defaultConfig(dir).security, allowAnonymous: true, ...overrides.security },
   };
   const log = capturedLogger();
   const gateway = await startGateway(config, log.logger);
