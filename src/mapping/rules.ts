@@ -35,7 +35,18 @@ export class RuleCompileError extends Error {
   }
 }
 
-const KEYS = new Set(['partner', 'fhir', 'conceptMap', 'unmapped', 'as', 'const', 'ref', 'key', 'compute', 'direction', 'each', 'distinct', 'rules', 'note']);
+const KEYS = new Set(['partner', 'fhir', 'conceptMap', 'unmapped', 'as', 'const', 'ref', 'key', 'compute', 'direction', 'each', 'distinct', 'rules', 'when', 'note']);
+
+/** Copies plain JSON data (constants from mapping files); faster than structuredClone here. */
+function cloneJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(cloneJson);
+  if (isObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const key in value) out[key] = cloneJson(value[key]);
+    return out;
+  }
+  return value;
+}
 
 /** Marks a reference that is the `each` list item itself (e.g. CarePlan.goal[n]). */
 const SELF: CompiledPath = { text: '', get: (root) => root, set: () => {}, getAll: (root) => [root] };
@@ -111,6 +122,7 @@ export function compileRule(raw: unknown, env: RuleEnv): CompiledRule {
       },
     };
   }
+  if (raw.when !== undefined && raw.const === undefined) fail('"when" goes with a fixed FHIR value ("fhir" + "const")');
   if (raw.direction !== undefined) fail('"direction" belongs to "compute" rules and "each" groups only: correspondences run both ways');
 
   if (raw.ref !== undefined) {
@@ -158,13 +170,21 @@ export function compileRule(raw: unknown, env: RuleEnv): CompiledRule {
     const value = raw.const;
     if (fhir && partner) return fail('"const" goes with either "fhir" or "partner", not both');
     if (fhir) {
+      // `when`: set the value only where the partner gives this field (e.g. a code system
+      // beside a code that may be absent).
+      let when: CompiledPath | undefined;
+      if (raw.when !== undefined) when = typeof raw.when === 'string' ? compilePath(raw.when) : fail('"when" must be a partner path');
       return {
         site,
         fhir,
-        fhirConst: { path: fhir, value },
+        fhirConst: when ? undefined : { path: fhir, value },
         refs: [],
-        toFhir(_scope, target) {
-          fhir.set(target, structuredClone(value));
+        toFhir(scope, target) {
+          if (when) {
+            const v = when.get(scope);
+            if (v === undefined || v === null || v === false) return;
+          }
+          fhir.set(target, cloneJson(value));
         },
         fromFhir() {},
       };
@@ -176,7 +196,7 @@ export function compileRule(raw: unknown, env: RuleEnv): CompiledRule {
       refs: [],
       toFhir() {},
       fromFhir(_source, target) {
-        partner.set(target, structuredClone(value));
+        partner.set(target, cloneJson(value));
       },
     };
   }

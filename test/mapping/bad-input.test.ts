@@ -124,7 +124,7 @@ describe('CSV', () => {
       { text: 'Line 4: row has 3 cells, the header has 31', at: 'referrals[2]' },
       { text: 'Line 5, column client_birth_date: Value is not a valid date (partner schema)', at: 'referrals[3].client_birth_date' },
     ]);
-    const ids = (result.resources ?? []).flatMap((r) => ('identifier' in r ? (r.identifier ?? []).map((i) => i.value) : []));
+    const ids = (result.resources ?? []).flatMap((r) => ((r as { identifier?: { value?: string }[] }).identifier ?? []).map((i) => i.value));
     expect(ids).toContain('REF-2026-0042');
     expect(ids.some((v) => String(v).startsWith('REF-B'))).toBe(false);
   });
