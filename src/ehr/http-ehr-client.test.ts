@@ -96,6 +96,17 @@ describe('retries', () => {
     expect(sleeps).toEqual([]);
   });
 
+  it('retries network errors on reads, and the error text never carries the cause', async () => {
+    nock(EHR).get('/fhir/Patient/p1').replyWithError('socket hang up near MRN-SECRET-42').get('/fhir/Patient/p1').reply(200, patient, FHIR);
+    expect((await client().read<Patient>('Patient', 'p1')).id).toBe('p1');
+    expect(sleeps).toHaveLength(1);
+    nock(EHR).get('/fhir/Patient/p1').times(4).replyWithError('socket hang up near MRN-SECRET-42');
+    const error = await failure(client().read('Patient', 'p1'));
+    expect(error.message).toBe('EHR read failed: network error after 4 attempts');
+    expect(isEhrTransient(error)).toBe(true);
+    expect(text(error)).not.toContain('MRN-SECRET-42');
+  });
+
   // Timeouts are tested against the reference EHR (test/ehr): nock's delayed replies race undici's abort.
 
   it('does not retry 4xx answers', async () => {

@@ -25,6 +25,8 @@ export interface ReferenceEhrOptions {
   defaultPageSize?: number;
   maxPageSize?: number;
   maxRequestBytes?: number;
+  /** Entries kept in `requests`; the oldest are dropped beyond it (long demo runs). */
+  requestLogLimit?: number;
 }
 
 export interface RequestLogEntry {
@@ -72,6 +74,7 @@ export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Prom
     maxPageSize: options.maxPageSize ?? 500,
     maxRequestBytes: options.maxRequestBytes ?? 20 * 1024 * 1024,
   };
+  const logLimit = options.requestLogLimit ?? 100_000;
   let baseUrl = '';
 
   const server = createServer((req, res) => {
@@ -82,6 +85,9 @@ export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Prom
       at: Date.now(),
     };
     requests.push(entry);
+    if (requests.length > logLimit) {
+      requests.splice(0, requests.length - logLimit);
+    }
     res.on('finish', () => {
       entry.status = res.statusCode;
       entry.respondedAt = Date.now();
