@@ -2,8 +2,8 @@
 // fhir-kit-client and MedplumClient (@medplum/core). Writes carry SDOHCC profiles, so the
 // gateway's write validation stays on throughout.
 import { MedplumClient } from '@medplum/core';
-import type { Bundle, Organization, Patient, ServiceRequest, Task } from '@medplum/fhirtypes';
-import { Client } from 'fhir-kit-client';
+import type { Bundle, Organization, Patient, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { Client, type FhirResource } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { organization, patient, referralTransaction, REFERRAL_SYSTEM, serviceRequest, task } from './referral-data.ts';
@@ -33,27 +33,45 @@ async function seedReferrals(create: (r: Organization | Patient | ServiceRequest
   return { orgId: org.id!, patientId: pat.id!, tasks };
 }
 
+/** fhir-kit-client speaks its own loose FhirResource type; these casts bridge to @medplum/fhirtypes. */
+function kit(client: InstanceType<typeof Client>) {
+  const asKit = (r: Resource) => r as unknown as FhirResource;
+  return {
+    create: async <T extends Resource>(body: T, headers?: Record<string, string>) => (await client.create({ resourceType: body.resourceType, body: asKit(body), options: { headers } })) as unknown as T,
+    read: async <T extends Resource>(resourceType: T['resourceType'], id: string) => (await client.read({ resourceType, id })) as unknown as T,
+    update: async <T extends Resource & { id?: string }>(body: T, headers?: Record<string, string>) =>
+      (await client.update({ resourceType: body.resourceType, id: body.id!, body: asKit(body), options: { headers } })) as unknown as T,
+    search: async (resourceType: string, searchParams: Record<string, string | number>) => (await client.search({ resourceType, searchParams })) as unknown as Bundle,
+    nextPage: async (bundle: Bundle) => {
+      const next = client.nextPage({ bundle: bundle as unknown as FhirResource & { link: { relation: string; url: string }[] } });
+      return next ? ((await next) as unknown as Bundle) : undefined;
+    },
+    transaction: async (body: Bundle) => (await client.transaction({ body: asKit(body) })) as unknown as Bundle,
+  };
+}
+
 describe('fhir-kit-client', () => {
-  let client: InstanceType<typeof Client>;
+  let client: ReturnType<typeof kit>;
   beforeAll(() => {
-    client = new Client({ baseUrl: gw.base.replace(/\/$/, '') });
+    client = kit(new Client({ baseUrl: gw.base.replace(/\/$/, '') }));
   });
+  const create = (r: Organization | Patient | ServiceRequest | Task) => client.create(r);
 
   test('create and read a Task; invalid writes are 422', async () => {
-    const { orgId, patientId, tasks } = await seedReferrals((r) => client.create({ resourceType: r.resourceType, body: r }) as Promise<{ id?: string }>, 'fkc-read', 1);
-    const read = (await client.read({ resourceType: 'Task', id: tasks[0] })) as Task;
+    const { orgId, patientId, tasks } = await seedReferrals(create, 'fkc-read', 1);
+    const read = await client.read<Task>('Task', tasks[0]);
     expect(read.owner?.reference).toBe(`Organization/${orgId}`);
     expect(read.for?.reference).toBe(`Patient/${patientId}`);
     expect(read.meta?.versionId).toBe('1');
-    const invalid = await client.create({ resourceType: 'Task', body: { ...read, id: undefined, status: 'not-a-status' } }).catch((e: unknown) => e);
+    const invalid = await client.create({ ...read, id: undefined, status: 'not-a-status' as Task['status'] }).catch((e: unknown) => e);
     expect(statusOf(invalid)).toBe(422);
   });
 
   test('search with paging (nextPage) and _include=Task:focus', async () => {
-    const { orgId, tasks } = await seedReferrals((r) => client.create({ resourceType: r.resourceType, body: r }) as Promise<{ id?: string }>, 'fkc-page', 5);
+    const { orgId, tasks } = await seedReferrals(create, 'fkc-page', 5);
     const seen: string[] = [];
     const focusIncluded = new Set<string>();
-    let page = (await client.search({ resourceType: 'Task', searchParams: { owner: `Organization/${orgId}`, _count: 2, _include: 'Task:focus' } })) as Bundle;
+    let page: Bundle | undefined = await client.search('Task', { owner: `Organization/${orgId}`, _count: 2, _include: 'Task:focus' });
     let pages = 0;
     while (page) {
       pages++;
@@ -61,7 +79,7 @@ describe('fhir-kit-client', () => {
         if (entry.search?.mode === 'match') seen.push(entry.resource!.id!);
         if (entry.search?.mode === 'include' && entry.resource?.resourceType === 'ServiceRequest') focusIncluded.add(entry.resource.id!);
       }
-      page = (await client.nextPage({ bundle: page })) as Bundle;
+      page = await client.nextPage(page);
     }
     expect(pages).toBe(3);
     expect(seen.sort()).toEqual([...tasks].sort());
@@ -71,25 +89,25 @@ describe('fhir-kit-client', () => {
   test('conditional create with If-None-Exist returns the existing resource', async () => {
     const body = patient('Okoye', 'fkc-cond-1');
     const headers = { 'If-None-Exist': 'identifier=urn:example:test:mrn|fkc-cond-1' };
-    const first = (await client.create({ resourceType: 'Patient', body, options: { headers } })) as Patient;
-    const second = (await client.create({ resourceType: 'Patient', body, options: { headers } })) as Patient;
+    const first = await client.create(body, headers);
+    const second = await client.create(body, headers);
     expect(second.id).toBe(first.id);
-    const count = (await client.search({ resourceType: 'Patient', searchParams: { identifier: 'urn:example:test:mrn|fkc-cond-1', _summary: 'count' } })) as Bundle;
+    const count = await client.search('Patient', { identifier: 'urn:example:test:mrn|fkc-cond-1', _summary: 'count' });
     expect(count.total).toBe(1);
   });
 
   test('versioned update with If-Match: the stale version gets 412', async () => {
-    const { tasks } = await seedReferrals((r) => client.create({ resourceType: r.resourceType, body: r }) as Promise<{ id?: string }>, 'fkc-ver', 1);
-    const current = (await client.read({ resourceType: 'Task', id: tasks[0] })) as Task;
-    const accepted = (await client.update({ resourceType: 'Task', id: current.id!, body: { ...current, status: 'accepted' }, options: { headers: { 'If-Match': 'W/"1"' } } })) as Task;
+    const { tasks } = await seedReferrals(create, 'fkc-ver', 1);
+    const current = await client.read<Task>('Task', tasks[0]);
+    const accepted = await client.update({ ...current, status: 'accepted' }, { 'If-Match': 'W/"1"' });
     expect(accepted.meta?.versionId).toBe('2');
-    const stale = await client.update({ resourceType: 'Task', id: current.id!, body: { ...current, status: 'rejected' }, options: { headers: { 'If-Match': 'W/"1"' } } }).catch((e: unknown) => e);
+    const stale = await client.update({ ...current, status: 'rejected' }, { 'If-Match': 'W/"1"' }).catch((e: unknown) => e);
     expect(statusOf(stale)).toBe(412);
-    expect(((await client.read({ resourceType: 'Task', id: current.id! })) as Task).status).toBe('accepted');
+    expect((await client.read<Task>('Task', current.id!)).status).toBe('accepted');
   });
 
   test('transaction Bundle with urn:uuid references', async () => {
-    const response = (await client.transaction({ body: referralTransaction('fkc-tx', (n) => `urn:uuid:7c1f0000-0000-4000-8000-00000000000${n}`) })) as Bundle;
+    const response = await client.transaction(referralTransaction('fkc-tx', (n) => `urn:uuid:7c1f0000-0000-4000-8000-00000000000${n}`));
     expect(response.type).toBe('transaction-response');
     expect(response.entry?.map((e) => e.response?.status)).toEqual(['201', '201', '201', '201', '201']);
     const created = response.entry![4].resource as Task;
