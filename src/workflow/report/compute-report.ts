@@ -199,9 +199,13 @@ function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categorie
   if (!(created >= startMs && created < endMs)) {
     return;
   }
-  const categories: string[] = [];
-  for (const id of cp.referralIds) {
-    for (const c of categoriesById.get(id) ?? []) if (!categories.includes(c)) categories.push(c);
+  let categories: readonly string[] | undefined = cp.categories;
+  if (categories === undefined) {
+    const found: string[] = [];
+    for (const id of cp.referralIds) {
+      for (const c of categoriesById.get(id) ?? []) if (!found.includes(c)) found.push(c);
+    }
+    categories = found;
   }
   let client = false;
   let achieved = 0;
@@ -251,7 +255,7 @@ export function computeReferralReport(input: ReferralReportInput, options: Repor
   const named = new Set<string>();
   if (dimensions.has('category')) {
     for (const cp of input.carePlans) {
-      for (const id of cp.referralIds) named.add(id);
+      if (cp.categories === undefined) for (const id of cp.referralIds) named.add(id);
     }
   }
   const categoriesById = new Map<string, readonly string[]>();

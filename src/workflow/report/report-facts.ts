@@ -80,17 +80,24 @@ export function goalFact(versions: readonly Goal[]): GoalFact {
  * A care plan, its Goals' histories and the referral Tasks it contains (CarePlan.activity
  * references to Task, plus any the caller adds).
  */
-export function carePlanFact(carePlan: CarePlan, goalHistories: readonly (readonly Goal[])[], extraReferralIds: readonly string[] = []): CarePlanFact {
+export function carePlanFact(
+  carePlan: CarePlan,
+  goalHistories: readonly (readonly Goal[])[],
+  extraReferralIds: readonly string[] = [],
+  categories?: readonly string[],
+): CarePlanFact {
   const referralIds = [...extraReferralIds];
   for (const activity of carePlan.activity ?? []) {
     const parsed = parseReference(activity.reference?.reference);
     if (parsed?.resourceType === 'Task' && !referralIds.includes(parsed.id)) referralIds.push(parsed.id);
   }
-  return {
+  const fact: CarePlanFact = {
     id: carePlan.id ?? '',
     created: carePlan.created ?? carePlan.meta?.lastUpdated ?? '',
     organization: carePlan.author?.reference,
     referralIds,
     goals: goalHistories.map(goalFact),
   };
+  if (categories !== undefined) fact.categories = categories;
+  return fact;
 }

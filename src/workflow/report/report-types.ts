@@ -53,6 +53,11 @@ export interface CarePlanFact {
   organization?: string;
   /** Ids of the referral Tasks the care plan contains. */
   referralIds: string[];
+  /**
+   * Need categories of those referrals, when the caller already has them (e.g. from a join
+   * in the store); otherwise they are looked up from `referrals` by id.
+   */
+  categories?: readonly string[];
   goals: GoalFact[];
 }
 

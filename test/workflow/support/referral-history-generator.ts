@@ -351,9 +351,13 @@ export function generateReferralHistory(count: number, seed: number): Generated 
       goals.push({ id: `goal-${k}-${g}`, definedBy, history });
     }
     const referralIds = second && second.id !== first.id ? [first.id, second.id] : [first.id];
-    carePlans.push({ id: `careplan-${k}`, created: iso(created), organization, referralIds, goals });
-    if (when !== 'inside') continue;
     const categories = [...new Set([...first.categories, ...(referralIds.length > 1 && second ? second.categories : [])])];
+    // Half the care plans come with their referrals' categories resolved (as a store join
+    // would give them), the other half leave the lookup to the report.
+    const fact: CarePlanFact = { id: `careplan-${k}`, created: iso(created), organization, referralIds, goals };
+    if (k % 2 === 0) fact.categories = [...categories].reverse();
+    carePlans.push(fact);
+    if (when !== 'inside') continue;
     for (const g of groupsOf(organization ?? 'unassigned', categories)) {
       g.carePlans++;
       if (client) g.carePlansWithClientDefinedGoals++;
