@@ -1,6 +1,7 @@
 // Golden tests of every shipped mapping (mappings/<name>/tests): partner input -> exactly the
 // expected FHIR Bundle, validated against the target profiles; and, for two-way mappings,
 // the expected Bundle -> exactly the partner input.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createMappingEngine, listMappingFolders, loadMappings, runGoldenTests, shippedMappingsDir } from '../../src/mapping/index.ts';
 import { testValidator } from './validator.ts';
@@ -30,5 +31,26 @@ describe(`golden tests (output checked against ${kind === 'profiles' ? 'target p
     const directions = (name: string) => new Set(results.filter((r) => r.mapping === name).map((r) => r.direction));
     expect([...directions('referral')].sort()).toEqual(['from-fhir', 'to-fhir']);
     expect([...directions('hsds-directory')]).toEqual(['to-fhir']);
+  });
+});
+
+describe('the worked example of mappings/README.md (a user mapping folder)', async () => {
+  const userDir = new URL('../../examples/partner/mappings', import.meta.url).pathname;
+  const userEngine = createMappingEngine({ mappings: await loadMappings([userDir, ...dirs]), validator });
+  const userResults = await runGoldenTests(userEngine, await listMappingFolders([userDir]));
+
+  it('passes its golden tests both ways', () => {
+    expect(userResults.map((r) => `${r.mapping} ${r.testCase} ${r.direction} ${r.reason ?? 'ok'}`)).toEqual([
+      'pantry-updates done-two-visits to-fhir ok',
+      'pantry-updates done-two-visits from-fhir ok',
+    ]);
+  });
+
+  it('names the same Task as the referral mapping did for that referral', () => {
+    const referral = engine.map('referral', 'to-fhir', JSON.parse(readFileSync(new URL('../../examples/partner/referral.json', import.meta.url), 'utf8')));
+    const update = userEngine.map('pantry-updates', 'to-fhir', { ref: 'REF-2026-0042', client: 'C-10017', state: 'visiting', when: '2026-03-05T10:00:00Z' });
+    const taskId = (r: typeof referral) => r.resources?.find((x) => x.resourceType === 'Task')?.id;
+    expect(taskId(update)).toBeDefined();
+    expect(taskId(update)).toBe(taskId(referral));
   });
 });
