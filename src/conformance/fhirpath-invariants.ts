@@ -32,7 +32,7 @@ export function createInvariantCompiler(): InvariantCompiler {
 function build(expression: string, base: string): CompiledInvariant {
   let general: CompiledInvariant | undefined;
   const fallback = (): CompiledInvariant => (general ??= buildGeneral(expression, base));
-  let lite: ((node: unknown) => unknown[]) | undefined;
+  let lite: ((node: unknown, env: { resource: unknown; rootResource: unknown }) => unknown[]) | undefined;
   try {
     lite = compileLite(expression);
   } catch {
@@ -40,7 +40,7 @@ function build(expression: string, base: string): CompiledInvariant {
   }
   return (node, resource, rootResource) => {
     try {
-      return verdict(lite(node));
+      return verdict(lite(node, { resource, rootResource }));
     } catch (e) {
       if (e instanceof Unsupported) return fallback()(node, resource, rootResource);
       throw e;

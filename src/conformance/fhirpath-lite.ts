@@ -7,6 +7,7 @@
 // `Unsupported` so the caller can fall back for that evaluation.
 
 import r4Model from 'fhirpath/fhir-context/r4';
+import { deepEqual } from './values.ts';
 
 export class Unsupported extends Error {
   constructor(what: string) {
@@ -15,8 +16,17 @@ export class Unsupported extends Error {
   }
 }
 
+// Run-time fallbacks are frequent; a shared instance saves capturing a stack each time.
+const RUNTIME_UNSUPPORTED = new Unsupported('needs the full engine');
+
 type Collection = unknown[];
-type Fn = (input: Collection) => Collection;
+/** %resource and %rootResource (FHIR R4 fhirpath.html#variables). */
+export interface Env {
+  resource: unknown;
+  rootResource: unknown;
+}
+
+type Fn = (input: Collection, env: Env) => Collection;
 
 interface Token {
   kind: 'id' | 'str' | 'num' | 'op' | 'punct' | 'var';
@@ -117,9 +127,16 @@ function equalItems(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
-function needsFullEngine(what: string): Fn {
+function variable(name: string): Fn {
+  if (name === '%resource') return (_input, env) => [env.resource];
+  if (name === '%rootResource') return (_input, env) => [env.rootResource];
+  if (name === '%ucum') return () => ['http://unitsofmeasure.org'];
+  return needsFullEngine(name);
+}
+
+function needsFullEngine(_what: string): Fn {
   return () => {
-    throw new Unsupported(what);
+    throw RUNTIME_UNSUPPORTED;
   };
 }
 
@@ -165,10 +182,10 @@ class Parser {
       this.take();
       const l = left;
       const r = this.or();
-      left = (input) => {
-        const a = asBool(l(input));
+      left = (input, env) => {
+        const a = asBool(l(input, env));
         if (a === false) return [true];
-        const b = asBool(r(input));
+        const b = asBool(r(input, env));
         if (a === true) return bool(b);
         return b === true ? [true] : [];
       };
@@ -183,16 +200,16 @@ class Parser {
       const r = this.and();
       left =
         op === 'or'
-          ? (input) => {
-              const a = asBool(l(input));
+          ? (input, env) => {
+              const a = asBool(l(input, env));
               if (a === true) return [true];
-              const b = asBool(r(input));
+              const b = asBool(r(input, env));
               if (b === true) return [true];
               return a === false && b === false ? [false] : [];
             }
-          : (input) => {
-              const a = asBool(l(input));
-              const b = asBool(r(input));
+          : (input, env) => {
+              const a = asBool(l(input, env));
+              const b = asBool(r(input, env));
               return a === undefined || b === undefined ? [] : [a !== b];
             };
     }
@@ -204,10 +221,10 @@ class Parser {
       this.take();
       const l = left;
       const r = this.equality();
-      left = (input) => {
-        const a = asBool(l(input));
+      left = (input, env) => {
+        const a = asBool(l(input, env));
         if (a === false) return [false];
-        const b = asBool(r(input));
+        const b = asBool(r(input, env));
         if (b === false) return [false];
         return a === true && b === true ? [true] : [];
       };
@@ -220,9 +237,9 @@ class Parser {
       const op = this.take().text;
       const l = left;
       const r = this.comparison();
-      left = (input) => {
-        const a = l(input);
-        const b = r(input);
+      left = (input, env) => {
+        const a = l(input, env);
+        const b = r(input, env);
         if (a.length === 0 || b.length === 0) return [];
         const eq = a.length === b.length && a.every((x, i) => equalItems(x, b[i]));
         return [op === '=' ? eq : !eq];
@@ -236,9 +253,9 @@ class Parser {
     if (t && (t.text === '<' || t.text === '>' || t.text === '<=' || t.text === '>=')) {
       const op = this.take().text;
       const right = this.term();
-      return (input) => {
-        const a = left(input);
-        const b = right(input);
+      return (input, env) => {
+        const a = left(input, env);
+        const b = right(input, env);
         if (a.length === 0 || b.length === 0) return [];
         if (a.length > 1 || b.length > 1) throw new Unsupported('comparison of collections');
         const [x, y] = comparable(a[0], b[0]);
@@ -269,13 +286,13 @@ class Parser {
       // evaluation reaches them: `value.empty() or <uses %resource>` stays native when the
       // left side decides.
       this.take();
-      f = needsFullEngine(t.text);
+      f = variable(t.text);
     } else if (t.kind === 'id' && (t.text === 'true' || t.text === 'false')) {
       this.take();
       const v = t.text === 'true';
       f = () => [v];
     } else if (t.kind === 'id') {
-      f = this.invocation((input) => input);
+      f = this.invocation((input, env) => input);
     } else {
       throw new Unsupported(`unexpected ${t.text}`);
     }
@@ -292,7 +309,7 @@ class Parser {
     if (name.startsWith('$')) throw new Unsupported(name);
     if (this.peek()?.text !== '(') {
       if (/^[A-Z]/.test(name) || name === 'div') throw new Unsupported(`type name ${name}`);
-      return (input) => member(base(input), name);
+      return (input, env) => member(base(input, env), name);
     }
     this.take('(');
     let arg: Fn | undefined;
@@ -300,25 +317,48 @@ class Parser {
     this.take(')');
     switch (name) {
       case 'empty':
-        return (input) => [base(input).length === 0];
+        return (input, env) => [base(input, env).length === 0];
       case 'exists':
-        if (!arg) return (input) => [base(input).length > 0];
-        return (input) => [base(input).some((x) => asBool(arg!([x])) === true)];
+        if (!arg) return (input, env) => [base(input, env).length > 0];
+        return (input, env) => [base(input, env).some((x) => asBool(arg!([x], env)) === true)];
       case 'not':
-        return (input) => {
-          const b = asBool(base(input));
+        return (input, env) => {
+          const b = asBool(base(input, env));
           return b === undefined ? [] : [!b];
         };
       case 'count':
-        return (input) => [base(input).length];
+        return (input, env) => [base(input, env).length];
       case 'hasValue':
-        return (input) => {
-          const c = base(input);
+        return (input, env) => {
+          const c = base(input, env);
           return [c.length === 1 && !isObj(c[0]) && !Array.isArray(c[0])];
+        };
+      case 'all':
+        if (!arg) throw new Unsupported('all() without criteria');
+        return (input, env) => [base(input, env).every((x) => asBool(arg!([x], env)) === true)];
+      case 'first':
+        return (input, env) => base(input, env).slice(0, 1);
+      case 'contains':
+      case 'startsWith':
+        if (!arg) throw new Unsupported(`${name}() without an argument`);
+        return (input, env) => {
+          const c = base(input, env);
+          const a = arg!(input, env);
+          if (c.length === 0 || a.length === 0) return [];
+          if (c.length > 1 || typeof c[0] !== 'string' || typeof a[0] !== 'string') throw new Unsupported(`${name}() on these values`);
+          return [name === 'contains' ? c[0].includes(a[0]) : c[0].startsWith(a[0])];
+        };
+      case 'intersect':
+        if (!arg) throw new Unsupported('intersect() without an argument');
+        return (input, env) => {
+          const other = arg!(input, env);
+          const out: unknown[] = [];
+          for (const x of base(input, env)) if (other.some((y) => deepEqual(x, y)) && !out.some((y) => deepEqual(x, y))) out.push(x);
+          return out;
         };
       case 'where':
         if (!arg) throw new Unsupported('where() without criteria');
-        return (input) => base(input).filter((x) => asBool(arg!([x])) === true);
+        return (input, env) => base(input, env).filter((x) => asBool(arg!([x], env)) === true);
       default:
         // Parsed, but run by the full engine if evaluation reaches it (see %variables above).
         return needsFullEngine(`${name}()`);
@@ -327,7 +367,7 @@ class Parser {
 }
 
 /** Compiles an expression of the subset; throws Unsupported when it is outside it. */
-export function compileLite(expression: string): (node: unknown) => unknown[] {
+export function compileLite(expression: string): (node: unknown, env: Env) => unknown[] {
   const fn = new Parser(tokenize(expression)).parseAll();
-  return (node) => fn([node]);
+  return (node, env) => fn([node], env);
 }
