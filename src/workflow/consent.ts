@@ -131,7 +131,10 @@ export function consentDecision(input: ConsentDecisionInput): ConsentDecision {
   const nowMs = Date.parse(input.now);
   const candidates = referencedConsents(sr, input.consents);
   if (candidates.length === 0) {
-    return deny('consent-missing');
+    const referencesOne = (sr.supportingInfo ?? []).some((r) => r.reference?.startsWith('#') || parseReference(r.reference)?.resourceType === 'Consent');
+    return referencesOne
+      ? { allowed: false, reason: 'consent-missing', issues: [issue('error', 'business-rule', 'Consent gate: the Consent the referral references is not available', 'ServiceRequest.supportingInfo')] }
+      : deny('consent-missing');
   }
   const denials: ConsentDenial[] = [];
   for (const consent of candidates) {

@@ -88,7 +88,7 @@ export function buildDownstreamReferral(
     intent: 'order',
     code: TASK_CODE_FULFILL,
     focus: { reference: `ServiceRequest/${ids.serviceRequestId}` },
-    for: { reference: toGateway(srcTask.for?.reference ?? srcSr.subject.reference ?? '', source.taskBase) },
+    for: { reference: srcTask.for?.reference ? toGateway(srcTask.for.reference, source.taskBase) : toGateway(srcSr.subject.reference ?? '', srBase) },
     authoredOn: now,
     requester: ctx.organization,
     owner: target,

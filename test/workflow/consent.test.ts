@@ -84,6 +84,13 @@ describe('consent gate', () => {
     expect([before.allowed, after.allowed]).toEqual([true, false]);
   });
 
+  it('tells a missing reference from a referenced Consent that is not available', () => {
+    const none = consentDecision({ serviceRequest: { ...sr, supportingInfo: undefined }, consents: [], policy: required, now: NOW });
+    const unavailable = consentDecision({ serviceRequest: sr, consents: [], policy: required, now: NOW });
+    expect(none.allowed || none.issues[0].details?.text).toBe('Consent gate: the referral requires consent and its ServiceRequest references no Consent');
+    expect(unavailable.allowed || unavailable.issues[0].details?.text).toBe('Consent gate: the Consent the referral references is not available');
+  });
+
   it('uses an explicit recipient over ServiceRequest.performer', () => {
     const d = consentDecision({ serviceRequest: sr, consents: [consent()], policy: required, now: NOW, recipient: { reference: 'Organization/cbo-9' } });
     expect(d.reason).toBe('consent-recipient-not-covered');
