@@ -154,10 +154,13 @@ describe('retries against the reference EHR', () => {
       const mine = ehr.requests.slice(from).filter((r) => path.test(r.path));
       const throttled = mine[0];
       expect(throttled.status).toBe(429);
-      const deadline = format === 'seconds' ? (throttled.respondedAt ?? 0) + 1000 : Date.parse(throttled.retryAfter ?? '');
+      expect(throttled.retryAfterIssuedAt).toBeDefined();
+      // RFC 9110 §10.2.3: seconds count from the response, which no client sees before it was issued.
+      const deadline = format === 'seconds' ? (throttled.retryAfterIssuedAt ?? Number.POSITIVE_INFINITY) + 1000 : Date.parse(throttled.retryAfter ?? '');
+      expect(Number.isFinite(deadline)).toBe(true);
       early += mine.slice(1).filter((r) => r.at < deadline).length;
       expect(mine).toHaveLength(2);
-      console.log(`format=${format} waited_ms=${mine[1].at - (throttled.respondedAt ?? 0)}`);
+      console.log(`format=${format} retry_ms_after_deadline=${mine[1].at - deadline}`);
     }
     console.log(`requests_before_deadline=${early}`);
     expect(early).toBe(0);

@@ -156,6 +156,7 @@ describe('Fault injection', () => {
     expect(first.headers.get('retry-after')).toBe('3');
     const second = await fetch(url('Patient'));
     expect(second.status).toBe(429);
+    expect(ehr.requests.at(-1)?.retryAfter).toBe(second.headers.get('retry-after'));
     const date = Date.parse(second.headers.get('retry-after') ?? '');
     expect(date - Date.now()).toBeGreaterThan(1500);
     expect(date - Date.now()).toBeLessThanOrEqual(4000);

@@ -39,6 +39,8 @@ export interface RequestLogEntry {
   status?: number;
   respondedAt?: number;
   retryAfter?: string;
+  /** When the Retry-After value was computed: the earliest moment a client could have seen it. */
+  retryAfterIssuedAt?: number;
 }
 
 export interface ReferenceEhr {
@@ -91,10 +93,6 @@ export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Prom
     res.on('finish', () => {
       entry.status = res.statusCode;
       entry.respondedAt = Date.now();
-      const retryAfter = res.getHeader('retry-after');
-      if (typeof retryAfter === 'string') {
-        entry.retryAfter = retryAfter;
-      }
     });
     handle(req, res, entry).catch(() => {
       if (!res.headersSent) {
@@ -111,7 +109,7 @@ export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Prom
     if (action?.kind === 'latency') {
       await sleep(action.ms);
     }
-    if (action && answerFault(action, res)) {
+    if (action && answerFault(action, res, entry)) {
       return;
     }
     const skew = action?.kind === 'clock-skew' ? action.ms : 0;
@@ -190,14 +188,16 @@ export async function startReferenceEhr(options: ReferenceEhrOptions = {}): Prom
 }
 
 /** Answers the request for faults that replace the server's answer; false otherwise. */
-function answerFault(action: FaultAction, res: ServerResponse): boolean {
+function answerFault(action: FaultAction, res: ServerResponse, entry: RequestLogEntry): boolean {
   switch (action.kind) {
     case 'status':
       sendJson(res, action.status, (action.body as Resource | undefined) ?? problem('transient', 'Injected failure'), action.headers ?? {}, 0);
       return true;
     case 'retry-after': {
       const status = action.status ?? 429;
-      const headers = { 'retry-after': retryAfterValue(action.seconds, action.format, Date.now()) };
+      entry.retryAfterIssuedAt = Date.now();
+      entry.retryAfter = retryAfterValue(action.seconds, action.format, entry.retryAfterIssuedAt);
+      const headers = { 'retry-after': entry.retryAfter };
       sendJson(res, status, problem('throttled', 'Try again later'), headers, 0);
       return true;
     }
