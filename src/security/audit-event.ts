@@ -67,7 +67,7 @@ export function buildAuditEvent(facts: AuditFacts): AuditEvent {
   if (facts.patient) {
     entity.push({ what: { reference: facts.patient }, type: { system: ENTITY_TYPE, code: '1', display: 'Person' }, role: { system: OBJECT_ROLE, code: '1', display: 'Patient' } });
   }
-  if (facts.query !== undefined) {
+  if (facts.query) {
     entity.push({ type: { system: ENTITY_TYPE, code: '2', display: 'System Object' }, role: { system: OBJECT_ROLE, code: '24', display: 'Query' }, query: Buffer.from(facts.query, 'utf8').toString('base64') });
   }
   if (facts.requestId) {
