@@ -2,16 +2,14 @@
 // result (a FHIR transaction Bundle, partner JSON or CSV); exits 1 with an OperationOutcome.
 // `gateway map test [name]`: runs the golden tests of the shipped and any user mappings.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { OperationOutcome } from '@medplum/fhirtypes';
+import { createConformance } from '../conformance/index.ts';
 import { normalize } from '../fhir/errors.ts';
 import { badRequest, hasErrors } from '../fhir/outcomes.ts';
 import { transactionBundle } from '../mapping/bundle.ts';
 import {
   createMappingEngine,
-  createStructuralValidator,
   listMappingFolders,
   loadMappings,
   runGoldenTests,
@@ -31,23 +29,17 @@ export interface MapDeps {
   mappingsDirs?: string[];
 }
 
-/** The conformance engine validates against profiles; it is loaded only if this build has it. */
+/**
+ * Output validation against the target profiles with the conformance engine (FHIR packages
+ * from FHIR_PACKAGES_DIR or ~/.fhir/packages, the project's profiles/). Packages that cannot
+ * be loaded are reported on stderr; resources then fail with "profile not known".
+ */
 async function defaultValidator(io: CliIo): Promise<ResourceValidator> {
-  const entry = new URL('../conformance/index.ts', import.meta.url);
-  if (existsSync(entry)) {
-    const mod = (await import(entry.href)) as {
-      createConformance?: (o: { packagesDir?: string; profilesDir?: string }) => Promise<{ validate(r: unknown, o?: { profiles?: string[] }): OperationOutcome }>;
-    };
-    if (mod.createConformance) {
-      const conformance = await mod.createConformance({
-        packagesDir: process.env.FHIR_PACKAGES_DIR,
-        profilesDir: path.resolve(shippedMappingsDir(), '..', 'profiles'),
-      });
-      return (resource, profiles) => conformance.validate(resource, { profiles });
-    }
+  const conformance = await createConformance({});
+  for (const problem of conformance.loadIssues.filter((i) => i.severity === 'error' || i.severity === 'fatal')) {
+    io.stderr(`warning: ${problem.details?.text ?? problem.code}\n`);
   }
-  io.stderr('note: profile validation is not available in this build; checking base FHIR structure only\n');
-  return createStructuralValidator();
+  return (resource, profiles) => conformance.validate(resource, { profiles });
 }
 
 function printOutcome(io: CliIo, o: OperationOutcome): number {

@@ -126,6 +126,7 @@ function assignRoles(m: CompiledMapping, anchor: Entry, entries: Entry[], byKey:
   const roleOf = new Map(m.roles.map((r) => [r.role, r]));
   // Each resource plays one role: the first role (in file order) that reaches it.
   const taken = new Set<Entry>([anchor]);
+  const referencedRoles = new Set(m.roles.flatMap((r) => r.rules.flatMap((rule) => rule.refs.map((ref) => ref.role))));
   let progress = true;
   while (progress) {
     progress = false;
@@ -151,7 +152,7 @@ function assignRoles(m: CompiledMapping, anchor: Entry, entries: Entry[], byKey:
       }
       // Backward: this role references a resolved one. Only for roles that no role
       // references: shared targets (a clinic, a client) would otherwise pull in other records.
-      const referenced = m.roles.some((r) => r.rules.some((rule) => rule.refs.some((ref) => ref.role === role.role)));
+      const referenced = referencedRoles.has(role.role);
       for (const rule of referenced ? [] : role.rules) {
         for (const ref of rule.refs) {
           const targets = assigned.get(ref.role);

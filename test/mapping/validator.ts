@@ -1,8 +1,8 @@
-// The validator the mapping tests use: the conformance engine (profiles from the FHIR
-// packages and profiles/) when this checkout has it and the packages are found, otherwise
-// the base-structure check, and the tests say which one ran.
-import { existsSync } from 'node:fs';
-import type { OperationOutcome } from '@medplum/fhirtypes';
+// The validator the mapping tests use: the conformance engine with the SDOHCC and US Core
+// packages (through packagesDir()) and the project's profiles/. Without the packages (only
+// outside CI, where packagesDir() throws instead) it falls back to the base-structure
+// check, and the golden suite's "runs profile validation" test fails to say so.
+import { createConformance } from '../../src/conformance/index.ts';
 import { createStructuralValidator } from '../../src/mapping/index.ts';
 import type { ResourceValidator } from '../../src/mapping/index.ts';
 import { packagesDir } from '../support/packages-dir.ts';
@@ -12,19 +12,9 @@ export interface TestValidator {
   kind: 'profiles' | 'structure';
 }
 
-type ConformanceModule = {
-  createConformance?: (o: { packagesDir?: string }) => Promise<{ validate(r: unknown, o?: { profiles?: string[] }): OperationOutcome }>;
-};
-
 export async function testValidator(): Promise<TestValidator> {
-  const entry = new URL('../../src/conformance/index.ts', import.meta.url);
   const dir = packagesDir();
-  if (existsSync(entry) && dir) {
-    const mod = (await import(entry.href)) as ConformanceModule;
-    if (mod.createConformance) {
-      const conformance = await mod.createConformance({ packagesDir: dir });
-      return { kind: 'profiles', validator: (resource, profiles) => conformance.validate(resource, { profiles }) };
-    }
-  }
-  return { kind: 'structure', validator: createStructuralValidator() };
+  if (!dir) return { kind: 'structure', validator: createStructuralValidator() };
+  const conformance = await createConformance({ packagesDir: dir });
+  return { kind: 'profiles', validator: (resource, profiles) => conformance.validate(resource, { profiles }) };
 }
