@@ -291,6 +291,9 @@ describe('hostile EHR answers', () => {
   });
 
   it('tokens sent off the EHR origin over all hostile answers: 0', async () => {
+    // Summarises the tests above; one authorised read keeps it meaningful when run alone.
+    const own = await ehr.repo.createResource(patient('summary-1'));
+    await client().read('Patient', own.id);
     const tokensOffOrigin = collector.requests.filter((r) => r.authorization).length;
     const ehrWithToken = ehr.requests.filter((r) => r.authorization).length;
     console.log(`off_origin_requests=${offOrigin()} tokens_off_origin=${tokensOffOrigin} ehr_requests_with_token=${ehrWithToken}`);
