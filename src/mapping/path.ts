@@ -115,7 +115,8 @@ export function compilePath(text: string): CompiledPath {
 
   const set = (root: Record<string, unknown>, value: unknown): void => {
     let cursor = root;
-    segments.forEach((seg, i) => {
+    for (let i = 0; i <= last; i++) {
+      const seg = segments[i];
       if (seg.kind === 'prop') {
         if (i === last) {
           cursor[seg.name] = value;
@@ -124,7 +125,7 @@ export function compilePath(text: string): CompiledPath {
         const next = asRecord(cursor[seg.name]) ?? {};
         cursor[seg.name] = next;
         cursor = next;
-        return;
+        continue;
       }
       const list = Array.isArray(cursor[seg.name]) ? (cursor[seg.name] as unknown[]) : [];
       cursor[seg.name] = list;
@@ -138,7 +139,7 @@ export function compilePath(text: string): CompiledPath {
         const next = asRecord(list[seg.index]) ?? {};
         list[seg.index] = next;
         cursor = next;
-        return;
+        continue;
       }
       let item = list.find((it) => matches(it, seg.key, seg.value));
       if (i === last) {
@@ -152,7 +153,7 @@ export function compilePath(text: string): CompiledPath {
         list.push(item);
       }
       cursor = item as Record<string, unknown>;
-    });
+    }
   };
 
   const getAll = (root: unknown): unknown[] => {
