@@ -6,6 +6,7 @@ import type { Definitions } from './definitions.ts';
 import { createInvariantCompiler } from './fhirpath-invariants.ts';
 import { createIssueSink } from './issues.ts';
 import type { ReferenceScope } from './references.ts';
+import { generateSnapshot } from './snapshot.ts';
 import { createTerminology } from './terminology.ts';
 import type { Membership } from './terminology.ts';
 import { walkResource, type WalkEngine } from './walk.ts';
@@ -28,9 +29,20 @@ export function createEngine(defs: Definitions): WalkEngine {
   const conformsCache = new WeakMap<object, Map<string, Membership>>();
   const byCanonical = new Map<string, CompiledProfile | undefined>();
   const byType = new Map<string, CompiledProfile | undefined>();
+  const reasons = new Map<string, string>();
   const memo = (cache: Map<string, CompiledProfile | undefined>, key: string, load: () => StructureDefinition | undefined): CompiledProfile | undefined => {
     if (cache.has(key)) return cache.get(key);
-    const c = compiled(load());
+    const sd = load();
+    let c = compiled(sd);
+    if (!c && sd && !sd.snapshot?.element?.length) {
+      // A package definition shipped without a snapshot (profiling.html#snapshot): generate it
+      // from the differential when its base is available, else say why it cannot be used.
+      try {
+        c = compiled(generateSnapshot(sd, defs));
+      } catch (e) {
+        reasons.set(key, `it has no snapshot and one could not be generated: ${(e as Error).message}`);
+      }
+    }
     cache.set(key, c);
     return c;
   };
@@ -39,6 +51,7 @@ export function createEngine(defs: Definitions): WalkEngine {
     invariants: createInvariantCompiler(),
     profile: (canonical) => memo(byCanonical, canonical, () => defs.structureDefinition(canonical)),
     typeModel: (code) => memo(byType, code, () => defs.typeDefinition(code)),
+    whyUnknown: (canonical) => reasons.get(canonical) ?? 'it is not in the R4 base, the package directory or the project profiles',
     conforms(resource, profile, scope: ReferenceScope) {
       let byProfile = conformsCache.get(resource);
       const hit = byProfile?.get(profile);

@@ -21,6 +21,8 @@ export interface WalkEngine {
   profile(canonical: string): CompiledProfile | undefined;
   /** Compiled base definition of a type or resource. */
   typeModel(code: string): CompiledProfile | undefined;
+  /** Why a canonical did not resolve to a usable profile, for "could not check" texts. */
+  whyUnknown(canonical: string): string;
   /** Whether a resource conforms to a profile, for `profile` discriminators. */
   conforms(resource: Record<string, unknown>, profile: string, scope: ReferenceScope): Membership;
 }
@@ -82,7 +84,7 @@ export function walkResource(
   for (const canonical of [...profiles, ...declared]) {
     const p = engine.profile(canonical);
     if (!p) {
-      sink.add('warning', 'not-found', `Profile ${canonical} is not known here, so conformance to it could not be checked`, rootPath);
+      sink.add('warning', 'not-found', `Profile ${canonical} is not known here, so conformance to it could not be checked: ${engine.whyUnknown(canonical)}`, rootPath);
     } else if (p.type !== type) {
       sink.add('error', 'invalid', `Profile ${canonical} is for ${p.type}, not ${type}`, rootPath);
     } else if (!compiled.includes(p)) {

@@ -34,4 +34,16 @@ describe.skipIf(!dir)(`SDOHCC 3.0.0 examples (${dir ? 'packages found' : package
     expect(vsac.length).toBeGreaterThan(0);
     expect(vsac.every((i) => i.severity === 'warning' && /could not check/i.test(i.details?.text ?? ''))).toBe(true);
   });
+
+  test('a package profile without a snapshot whose base is missing is a warning that says why, and the base still applies', async () => {
+    const conformance = await testConformance();
+    const o = conformance.validate({
+      resourceType: 'QuestionnaireResponse',
+      meta: { profile: ['http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse'] },
+      status: 'not-a-status',
+    });
+    const warning = (o.issue ?? []).find((i) => i.severity === 'warning' && i.expression?.[0] === 'QuestionnaireResponse');
+    expect(warning?.details?.text).toMatch(/no snapshot .* sdc-questionnaireresponse is not available/);
+    expect(errorsOf(o).map((e) => e.expression)).toContain('QuestionnaireResponse.status');
+  });
 });
