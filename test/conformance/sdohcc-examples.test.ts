@@ -43,7 +43,7 @@ describe.skipIf(!dir)(`SDOHCC 3.0.0 examples (${dir ? 'packages found' : package
       status: 'not-a-status',
     });
     const warning = (o.issue ?? []).find((i) => i.severity === 'warning' && i.expression?.[0] === 'QuestionnaireResponse');
-    expect(warning?.details?.text).toMatch(/no snapshot .* sdc-questionnaireresponse is not available/);
+    expect(warning?.details?.text).toMatch(/no snapshot.*sdc-questionnaireresponse is not available/);
     expect(errorsOf(o).map((e) => e.expression)).toContain('QuestionnaireResponse.status');
   });
 });
