@@ -13,6 +13,7 @@ import type { HttpModule } from './app.ts';
 import { adminModule } from './admin-routes.ts';
 import { authenticate } from './auth.ts';
 import { auditRequests } from './auth-audit.ts';
+import { echoGuard } from './auth-echo-guard.ts';
 import { tenantWriteGuard } from './auth-tenant-guard.ts';
 import { tokenModule } from './token-routes.ts';
 
@@ -40,6 +41,7 @@ export function securityLayer(options: { config: GatewayConfig; store: Store; lo
     allowAnonymous,
     before: [
       auditRequests({ store, logger, now: options.now }),
+      echoGuard(),
       authenticate({ store, tokens, allowAnonymous, adminTokenHash: adminTokenHash(config), limiter, logger, now: options.now }),
     ],
     modules: [
