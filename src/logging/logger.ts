@@ -20,7 +20,32 @@ export const REDACTED_KEYS = [
   'resource',
   'payload',
   'query',
+  'adminToken',
+  'tokenSecret',
+  'assertion',
+  'jwks',
 ];
+
+/** Bearer tokens, JWTs and gateway API keys, wherever they appear inside a logged string. */
+const SECRET_PATTERNS = [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.?[A-Za-z0-9_-]*/g, /\bgwk_[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[\x21-\x7e]+/gi];
+
+/** Value-level redaction layer: secrets embedded in any string field (messages included) are masked. */
+export function maskSecrets(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') {
+    return SECRET_PATTERNS.reduce((text, pattern) => text.replace(pattern, '[redacted]'), value);
+  }
+  if (depth > 8 || value === null || typeof value !== 'object') {
+    return value;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => maskSecrets(item, depth + 1));
+  }
+  const result: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    result[key] = maskSecrets(item, depth + 1);
+  }
+  return result;
+}
 
 export function createLogger(options: { level: LogLevel; destination?: DestinationStream; name?: string }): Logger {
   const paths = REDACTED_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]);
@@ -31,6 +56,12 @@ export function createLogger(options: { level: LogLevel; destination?: Destinati
       base: undefined,
       redact: { paths, censor: '[redacted]' },
       serializers: { err: errorShape },
+      formatters: { log: (object) => maskSecrets(object) as Record<string, unknown> },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((arg) => (typeof arg === 'string' ? (maskSecrets(arg) as string) : arg)) as Parameters<typeof method>);
+        },
+      },
     },
     options.destination,
   );
