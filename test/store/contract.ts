@@ -97,6 +97,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(all.map((v) => v.id)).toEqual(['h2', 'h1']);
         const since = await store.readHistory('t1', 'Task', undefined, { count: 10, since: second.lastUpdated });
         expect(since.map((v) => v.id)).toEqual(['h2']);
+        expect(await statusOfRejection(store.readHistory('t1', 'Task', undefined, { count: 10, since: 'yesterday' }))).toBe(400);
       });
 
       it('creates many resources at once, all or nothing', async () => {

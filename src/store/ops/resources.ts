@@ -3,7 +3,7 @@
 // meta.lastUpdated (ISO instant with milliseconds).
 import type { Resource } from '@medplum/fhirtypes';
 import { OperationOutcomeError } from '../../fhir/errors.ts';
-import { conflict, preconditionFailed } from '../../fhir/outcomes.ts';
+import { badRequest, conflict, preconditionFailed } from '../../fhir/outcomes.ts';
 import type { HistoryOptions, StoredVersion, UpdateOptions } from '../store.ts';
 import type { SqlValue } from '../sql/executor.ts';
 import { iso, type OpsContext } from './context.ts';
@@ -216,8 +216,12 @@ export function resourceOps(ctx: OpsContext) {
         params.push(id);
       }
       if (options.since !== undefined) {
+        const since = Date.parse(options.since);
+        if (Number.isNaN(since)) {
+          throw new OperationOutcomeError(badRequest('_since must be an instant'));
+        }
         where.push('last_updated >= ?');
-        params.push(Date.parse(options.since));
+        params.push(since);
       }
       params.push(Math.max(0, Math.trunc(options.count)), Math.max(0, Math.trunc(options.offset ?? 0)));
       const rows = await ctx.exec.all<VersionRow>(

@@ -43,7 +43,7 @@ function viaIndex(table: string, tenant: string, type: string, param: string, co
   };
 }
 
-const drivePriority: Partial<Record<SearchFilter['kind'], number>> = { id: 0, reference: 1, token: 2, uri: 3, string: 4, date: 5, number: 6 };
+const drivePriority: Partial<Record<SearchFilter['kind'], number>> = { id: 0, reference: 1, token: 2, uri: 3, string: 4, date: 5, number: 6, lastUpdated: 7 };
 
 /** Index of the filter most likely to be selective, by kind (ids, references, then tokens...); -1 when none can drive. */
 export function chooseDriver(filters: readonly SearchFilter[]): number {
@@ -218,9 +218,13 @@ export function filterClause(tenant: string, type: string, filter: SearchFilter,
       );
     case 'id':
       return { sql: `r.id IN (${nonEmpty(filter.values).map(() => '?').join(', ')})`, params: [...filter.values] };
-    case 'lastUpdated':
+    case 'lastUpdated': {
       // A version's lastUpdated is an instant: the stored range is a single millisecond.
-      return or(nonEmpty(filter.values).map((v) => rangeCondition(v.prefix, parseDate(v.value), 'r.last_updated', 'r.last_updated', now)));
+      // When another filter drives, unary `+` keeps the planner from scanning the
+      // lastUpdated index instead (SQLite's documented way to disqualify an index term).
+      const column = join === 'drive' ? 'r.last_updated' : '+r.last_updated';
+      return or(nonEmpty(filter.values).map((v) => rangeCondition(v.prefix, parseDate(v.value), column, column, now)));
+    }
     case 'missing': {
       const table = indexTables[filter.indexKind].table;
       return {
