@@ -1,6 +1,7 @@
 // Assembles the walk's engine from a definition index: compiled profiles (once per
 // StructureDefinition), terminology, FHIRPath invariants. Pure over its inputs.
 import type { StructureDefinition } from '@medplum/fhirtypes';
+import { memberOf } from './bindings.ts';
 import { compileProfile, type CompiledProfile } from './compile.ts';
 import type { Definitions } from './definitions.ts';
 import { createInvariantCompiler } from './fhirpath-invariants.ts';
@@ -46,9 +47,10 @@ export function createEngine(defs: Definitions): WalkEngine {
     cache.set(key, c);
     return c;
   };
+  const terminology = createTerminology(defs);
   const engine: WalkEngine = {
-    terminology: createTerminology(defs),
-    invariants: createInvariantCompiler(),
+    terminology,
+    invariants: createInvariantCompiler({ memberOf: (value, vs) => memberOf(value, vs, terminology) }),
     profile: (canonical) => memo(byCanonical, canonical, () => defs.structureDefinition(canonical)),
     typeModel: (code) => memo(byType, code, () => defs.typeDefinition(code)),
     whyUnknown: (canonical) => reasons.get(canonical) ?? 'it is not in the R4 base, the package directory or the project profiles',

@@ -14,14 +14,38 @@ export interface InvariantCompiler {
   compile(expression: string, base: string): CompiledInvariant;
 }
 
-export function createInvariantCompiler(): InvariantCompiler {
+export interface InvariantOptions {
+  /** Local value set membership for FHIRPath memberOf() (fhirpath.html#functions). */
+  memberOf?: (value: unknown, valueSet: string) => 'yes' | 'no' | 'unknown';
+}
+
+/** fhirpath's memberOf() needs a terminology server; this one answers from local terminology. */
+function userFunctions(options: InvariantOptions): Record<string, unknown> | undefined {
+  const memberOf = options.memberOf;
+  if (!memberOf) return undefined;
+  return {
+    memberOf: {
+      fn: (inputs: unknown[], valueSet: string) => {
+        if (inputs.length === 0) return [];
+        if (inputs.length > 1) throw new Error('memberOf() on several items');
+        const m = memberOf(inputs[0], valueSet);
+        if (m === 'unknown') throw new Error('value set not available here');
+        return [m === 'yes'];
+      },
+      arity: { 1: ['String'] },
+    },
+  };
+}
+
+export function createInvariantCompiler(options: InvariantOptions = {}): InvariantCompiler {
+  const functions = userFunctions(options);
   const cache = new Map<string, CompiledInvariant>();
   return {
     compile(expression, base) {
       const key = `${base}\u0000${expression}`;
       let fn = cache.get(key);
       if (!fn) {
-        fn = build(expression, base);
+        fn = build(expression, base, functions);
         cache.set(key, fn);
       }
       return fn;
@@ -29,9 +53,9 @@ export function createInvariantCompiler(): InvariantCompiler {
   };
 }
 
-function build(expression: string, base: string): CompiledInvariant {
+function build(expression: string, base: string, functions: Record<string, unknown> | undefined): CompiledInvariant {
   let general: CompiledInvariant | undefined;
-  const fallback = (): CompiledInvariant => (general ??= buildGeneral(expression, base));
+  const fallback = (): CompiledInvariant => (general ??= buildGeneral(expression, base, functions));
   let lite: ((node: unknown, env: { resource: unknown; rootResource: unknown }) => unknown[]) | undefined;
   try {
     lite = compileLite(expression);
@@ -54,10 +78,11 @@ function verdict(result: unknown[]): InvariantResult {
   return result.length === 1 && result[0] === false ? 'fail' : 'pass';
 }
 
-function buildGeneral(expression: string, base: string): CompiledInvariant {
+function buildGeneral(expression: string, base: string, functions: Record<string, unknown> | undefined): CompiledInvariant {
   let evaluate: (node: unknown, vars: Record<string, unknown>) => unknown[];
   try {
-    evaluate = fhirpath.compile({ base, expression }, r4Model) as unknown as typeof evaluate;
+    const options = functions ? { userInvocationTable: functions } : undefined;
+    evaluate = fhirpath.compile({ base, expression }, r4Model, options as Parameters<typeof fhirpath.compile>[2]) as unknown as typeof evaluate;
   } catch {
     return () => ({ error: 'the FHIRPath engine cannot parse it' });
   }

@@ -46,4 +46,13 @@ describe.skipIf(!dir)(`SDOHCC 3.0.0 examples (${dir ? 'packages found' : package
     expect(warning?.details?.text).toMatch(/no snapshot.*sdc-questionnaireresponse is not available/);
     expect(errorsOf(o).map((e) => e.expression)).toContain('QuestionnaireResponse.status');
   });
+
+  test('SDOH-Con-2 (FHIRPath memberOf) is answered from local terminology', async () => {
+    const conformance = await testConformance();
+    const resource = JSON.parse(readFileSync(path.join(examples, 'Condition-SDOHCC-ConditionHomelessExample.json'), 'utf8')) as { category: unknown[] };
+    expect((conformance.validate(resource).issue ?? []).some((i) => /SDOH-Con-2/.test(i.details?.text ?? ''))).toBe(false);
+    resource.category = resource.category.filter((c) => !/encounter-diagnosis|health-concern|problem-list/.test(JSON.stringify(c)));
+    const failed = (conformance.validate(resource).issue ?? []).filter((i) => i.severity === 'error' && /SDOH-Con-2 failed/.test(i.details?.text ?? ''));
+    expect(failed.map((i) => i.expression?.[0])).toEqual(['Condition']);
+  });
 });
