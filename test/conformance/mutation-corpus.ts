@@ -60,6 +60,15 @@ function itemExpression(type: string, p: Present, index?: number): string {
 
 const clone = (r: Resource): Resource => structuredClone(r);
 
+const typeModels = new Map<string, CompiledProfile | undefined>();
+function compiledType(code: string, defs: Definitions): CompiledProfile | undefined {
+  if (!typeModels.has(code)) {
+    const sd = defs.typeDefinition(code);
+    typeModels.set(code, sd?.snapshot ? compileProfile(sd) : undefined);
+  }
+  return typeModels.get(code);
+}
+
 function sampleValue(type: string): unknown {
   if (type === 'Reference') return { reference: 'Basic/mutant' };
   if (type === 'CodeableConcept') return { text: 'mutant' };
@@ -87,6 +96,21 @@ export function generateMutants(source: string, resource: Resource, defs: Defini
     delete r[required.key];
     delete r[`_${required.key}`];
     add('drop-required', `remove ${required.key} (min ${required.rule.min})`, r, `${type}.${required.rule.name}`);
+  }
+
+  // Drop a required element one level down (a backbone or datatype child, e.g.
+  // Task.output[0].type, Observation.component[0].code, Reference-free Coding.code is 0..1).
+  for (const p of here) {
+    const first = Array.isArray(resource[p.key]) ? (resource[p.key] as unknown[])[0] : resource[p.key];
+    if (!isObject(first) || p.rule.choice) continue;
+    const inner = p.rule.children.length > 0 ? p.rule : compiledType(p.type, defs)?.root;
+    const child = inner?.children.find((c) => c.min > 0 && !c.choice && c.name in first && c.name !== 'url');
+    if (!child) continue;
+    const r = clone(resource);
+    const target = (Array.isArray(r[p.key]) ? (r[p.key] as Record<string, unknown>[])[0] : r[p.key]) as Record<string, unknown>;
+    delete target[child.name];
+    add('drop-required', `remove ${p.key}${p.rule.isArray ? '[0]' : ''}.${child.name} (min ${child.min})`, r, `${itemExpression(type, p)}.${child.name}`);
+    break;
   }
 
   // Break a cardinality: exceed a profile max below the base, else repeat a single element.
