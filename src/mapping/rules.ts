@@ -92,10 +92,16 @@ export function compileRule(raw: unknown, env: RuleEnv): CompiledRule {
     const direction = raw.direction;
     if (direction !== 'to-fhir' && direction !== 'from-fhir') return fail('"compute" needs "direction: to-fhir" or "direction: from-fhir" (computed values are one-way)');
     let expr: (resource: unknown, vars?: Record<string, unknown>) => unknown[];
-    try {
-      expr = fhirpath.compile(raw.compute) as unknown as typeof expr;
-    } catch (e) {
-      return fail(`invalid FHIRPath in "compute": ${(e as Error).message.split('\n')[0]}`);
+    if (/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/.test(raw.compute)) {
+      // A plain path (e.g. `id`) gives the same result as FHIRPath without its evaluator.
+      const plain = compilePath(raw.compute);
+      expr = (resource) => plain.getAll(resource);
+    } else {
+      try {
+        expr = fhirpath.compile(raw.compute) as unknown as typeof expr;
+      } catch (e) {
+        return fail(`invalid FHIRPath in "compute": ${(e as Error).message.split('\n')[0]}`);
+      }
     }
     if (direction === 'to-fhir') {
       if (!fhir || partner) return fail('a to-fhir "compute" writes a "fhir" path and has no "partner" path');
