@@ -2,48 +2,21 @@
 // (compile.ts). Implements FHIR R4 json.html (shape, arrays, `_x` primitive extensions,
 // resourceType), elementdefinition.html (cardinality, types, fixed/pattern, bindings,
 // constraints), profiling.html#slicing and extensibility.html (extensions by URL).
-import type { CompiledProfile, ElementRule, TypeRef } from './compile.ts';
+import type { CompiledProfile, ElementRule } from './compile.ts';
 import { NATIVE_INVARIANTS } from './compile.ts';
-import { checkBinding, checkCodeSystems, memberOf } from './bindings.ts';
-import type { InvariantCompiler } from './fhirpath-invariants.ts';
+import { checkBinding, checkCodeSystems } from './bindings.ts';
 import type { IssueSink } from './issues.ts';
-import { checkDomainResource, checkReferenceToContained, checkExtensionValue } from './native-invariants.ts';
+import { checkDomainResource, checkExtensionValue } from './native-invariants.ts';
+import { checkReference, extensionStructure } from './links.ts';
 import { isPrimitiveType, primitiveCheck } from './primitives.ts';
-import { referencedType, type ReferenceScope } from './references.ts';
-import { sliceMatch, type SliceEnv } from './slicing.ts';
-import type { Membership, Terminology } from './terminology.ts';
+import { assignSlices } from './slice-assignment.ts';
 import { capitalize, deepEqual, isObject, matchesPattern } from './values.ts';
+import { structureFor, type ResourceFrame, type WalkContext } from './walk-context.ts';
 
-export interface WalkEngine {
-  terminology: Terminology;
-  invariants: InvariantCompiler;
-  /** Compiled profile by canonical, undefined when not known. */
-  profile(canonical: string): CompiledProfile | undefined;
-  /** Compiled base definition of a type or resource. */
-  typeModel(code: string): CompiledProfile | undefined;
-  /** Why a canonical did not resolve to a usable profile, for "could not check" texts. */
-  whyUnknown(canonical: string): string;
-  /** Whether a resource conforms to a profile, for `profile` discriminators. */
-  conforms(resource: Record<string, unknown>, profile: string, scope: ReferenceScope): Membership;
-}
-
-export interface WalkContext {
-  engine: WalkEngine;
-  sink: IssueSink;
-  /** JSON number source texts by holder object and key (json.html#decimal). */
-  numberSources?: WeakMap<object, Map<string, string>>;
-  bundle?: Map<string, Record<string, unknown>>;
-  depth: number;
-}
-
-interface ResourceFrame {
-  resource: Record<string, unknown>;
-  root: Record<string, unknown>;
-  scope: ReferenceScope;
-}
+export type { WalkContext, WalkEngine } from './walk-context.ts';
+export { structureFor } from './walk-context.ts';
 
 const MAX_DEPTH = 32;
-const EXTENSION_TYPES = new Set(['Extension']);
 
 /** Validates one resource against the given profiles (the base definition when none). */
 export function walkResource(
@@ -110,24 +83,6 @@ function containedById(resource: Record<string, unknown>): Map<string, Record<st
     for (const c of resource.contained) if (isObject(c) && typeof c.id === 'string') map.set(c.id, c);
   }
   return map;
-}
-
-/** The rule whose children describe an item of `rule` carrying `type`. */
-export function structureFor(rule: ElementRule, type: string | undefined, engine: WalkEngine): ElementRule | undefined {
-  if (rule.children.length > 0) return rule;
-  if (rule.contentReference) return rule.profile.byId.get(rule.contentReference);
-  const t = type ?? rule.types[0]?.code;
-  if (!t) return undefined;
-  const ref = rule.types.find((x) => x.code === t);
-  if (ref && ref.profiles.length > 0 && !EXTENSION_TYPES.has(t)) {
-    const p = engine.profile(ref.profiles[0]);
-    if (p) return p.root;
-  }
-  if (ref && EXTENSION_TYPES.has(t) && ref.profiles.length > 0) {
-    const p = engine.profile(ref.profiles[0]);
-    if (p) return p.root;
-  }
-  return engine.typeModel(t)?.root;
 }
 
 interface Found {
@@ -281,63 +236,6 @@ function walkChild(obj: Record<string, unknown>, e: Found, child: ElementRule, p
   }
 }
 
-function assignSlices(values: unknown[], type: string, child: ElementRule, path: string, ctx: WalkContext, frame: ResourceFrame): (ElementRule | 'unknown' | undefined)[] {
-  const slicing = child.slicing!;
-  const env: SliceEnv = {
-    structureFor: (r, t) => structureFor(r, t, ctx.engine),
-    scope: frame.scope,
-    conforms: (res, p) => ctx.engine.conforms(res, p, frame.scope),
-    memberOf: (v, vs) => memberOf(v, vs, ctx.engine.terminology),
-  };
-  const out: (ElementRule | 'unknown' | undefined)[] = [];
-  const counts = new Map<ElementRule, number>();
-  let unknownCount = 0;
-  let lastSliceIndex = -1;
-  let sawUnmatched = false;
-  for (let i = 0; i < values.length; i++) {
-    const node = { value: values[i], type: child.choice ? type : undefined };
-    let result: ElementRule | 'unknown' | undefined;
-    for (let s = 0; s < slicing.slices.length; s++) {
-      const m = sliceMatch(child, slicing.slices[s], node, env);
-      if (m === 'yes') {
-        result = slicing.slices[s];
-        if (slicing.ordered && s < lastSliceIndex) {
-          ctx.sink.add('error', 'structure', `${child.path}: slices are ordered, and this item of slice '${slicing.slices[s].sliceName}' comes after a later slice`, `${path}[${i}]`);
-        }
-        lastSliceIndex = Math.max(lastSliceIndex, s);
-        if (sawUnmatched && slicing.rules === 'openAtEnd') {
-          ctx.sink.add('error', 'structure', `${child.path}: items that match no slice must come last (openAtEnd)`, `${path}[${i}]`);
-        }
-        break;
-      }
-      if (m === 'unknown') result ??= 'unknown';
-    }
-    if (result === undefined) {
-      sawUnmatched = true;
-      if (slicing.rules === 'closed') {
-        ctx.sink.add('error', 'structure', `${child.path}: this item matches none of the slices, and the slicing is closed`, `${path}[${i}]`);
-      }
-    } else if (result === 'unknown') {
-      unknownCount++;
-    } else {
-      counts.set(result, (counts.get(result) ?? 0) + 1);
-    }
-    out.push(result);
-  }
-  for (const s of slicing.slices) {
-    const n = counts.get(s) ?? 0;
-    if (n < s.min) {
-      if (unknownCount > 0) {
-        ctx.sink.add('information', 'informational', `${child.path}: could not check slice '${s.sliceName}' (min ${s.min}) because slice membership of some items needs resources not available here`, path);
-      } else {
-        ctx.sink.add('error', 'required', `${child.path}: slice '${s.sliceName}' requires at least ${s.min}, but found ${n}`, path);
-      }
-    }
-    if (n > s.max) ctx.sink.add('error', 'structure', `${child.path}: slice '${s.sliceName}' allows at most ${s.max}, but found ${n}`, path);
-  }
-  return out;
-}
-
 function validateItem(
   item: unknown,
   itemExt: unknown,
@@ -411,49 +309,6 @@ function walkPrimitiveExtension(ext: Record<string, unknown>, struct: ElementRul
   const extRule = struct.children.find((c) => c.name === 'extension');
   if (extRule && ext.extension !== undefined) {
     walkChild(ext, { rule: extRule, key: 'extension', type: 'Extension' }, extRule, path, ctx, frame);
-  }
-}
-
-/** extensibility.html#Extension: an extension is checked against its definition by URL. */
-function extensionStructure(item: Record<string, unknown>, fallback: ElementRule | undefined, rule: ElementRule, path: string, ctx: WalkContext): ElementRule | undefined {
-  const url = item.url;
-  if (typeof url !== 'string' || !/^[a-z][a-z0-9+.-]*:/i.test(url)) return fallback;
-  const declared = rule.types[0]?.profiles ?? [];
-  if (declared.includes(url) && fallback) return fallback;
-  const def = ctx.engine.profile(url);
-  if (!def) {
-    const modifier = rule.name === 'modifierExtension';
-    ctx.sink.add(
-      modifier ? 'error' : 'warning',
-      modifier ? 'structure' : 'not-found',
-      modifier
-        ? `Unknown modifier extension ${url}: a modifier extension that is not understood makes the resource unsafe to process`
-        : `Extension ${url} is not known here, so its content could not be checked`,
-      `${path}`,
-    );
-    return fallback;
-  }
-  if (def.type !== 'Extension') {
-    ctx.sink.add('error', 'structure', `${url} is not an extension definition`, `${path}.url`);
-    return fallback;
-  }
-  return def.root;
-}
-
-function checkReference(item: Record<string, unknown>, rule: ElementRule, path: string, ctx: WalkContext, frame: ResourceFrame): void {
-  checkReferenceToContained(item, frame.root, path, ctx.sink);
-  const targets = rule.types.find((t: TypeRef) => t.code === 'Reference')?.targetProfiles ?? [];
-  if (targets.length === 0) return;
-  const allowed = new Set<string>();
-  for (const t of targets) {
-    const p = ctx.engine.profile(t);
-    if (!p) return; // A target profile we do not know: the type cannot be told.
-    allowed.add(p.type);
-  }
-  if (allowed.has('Resource')) return;
-  const actual = referencedType(item, frame.scope);
-  if (actual && !allowed.has(actual)) {
-    ctx.sink.add('error', 'structure', `${rule.path}: a reference to ${actual} is not allowed here (allowed: ${[...allowed].join(', ')})`, path);
   }
 }
 
