@@ -77,6 +77,8 @@ export interface CompiledProfile {
   kind: string;
   root: ElementRule;
   byId: Map<string, ElementRule>;
+  /** Where an extension may be used (StructureDefinition.context). */
+  contexts: { type: string; expression: string }[];
 }
 
 /** Invariants implemented natively in the validator (walk.ts, native-invariants.ts). */
@@ -184,6 +186,7 @@ export function compileProfile(sd: StructureDefinition): CompiledProfile {
     type: sd.type ?? '',
     kind: sd.kind ?? '',
     byId: new Map(),
+    contexts: (sd.context ?? []).map((c) => ({ type: c.type ?? 'element', expression: c.expression ?? '' })),
   } as unknown as CompiledProfile;
   if (elements.length === 0) {
     throw new Error(`StructureDefinition ${sd.url} has no snapshot`);

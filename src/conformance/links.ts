@@ -28,7 +28,25 @@ export function extensionStructure(item: Record<string, unknown>, fallback: Elem
     ctx.sink.add('error', 'structure', `${url} is not an extension definition`, `${path}.url`);
     return fallback;
   }
+  if (!contextAllows(def.contexts, rule)) {
+    const where = def.contexts.map((c) => c.expression).join(', ');
+    ctx.sink.add('error', 'structure', `Extension ${url} is not allowed on ${rule.path.slice(0, rule.path.lastIndexOf('.'))} (its context is ${where})`, path);
+  }
   return def.root;
+}
+
+const ANYWHERE = new Set(['Element', 'Resource', 'DomainResource', 'BackboneElement']);
+
+/**
+ * StructureDefinition.context (extensibility.html#context), checked where it can be told
+ * exactly: on a resource's own extensions. Deeper down, the element's path in the resource
+ * is not known from the datatype's definition, so it is not checked there.
+ */
+function contextAllows(contexts: { type: string; expression: string }[], rule: ElementRule): boolean {
+  if (contexts.length === 0 || rule.profile.kind !== 'resource') return true;
+  const owner = rule.path.slice(0, rule.path.lastIndexOf('.'));
+  if (owner.includes('.')) return true;
+  return contexts.some((c) => c.type !== 'element' || ANYWHERE.has(c.expression) || c.expression === owner);
 }
 
 export function checkReference(item: Record<string, unknown>, rule: ElementRule, path: string, ctx: WalkContext, frame: ResourceFrame): void {

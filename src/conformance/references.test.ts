@@ -53,3 +53,17 @@ describe('extensions by URL', () => {
     expect(issuesOf(o, 'warning')).toContain('Patient');
   });
 });
+
+describe('extension context (extensibility.html#context)', () => {
+  const definedBy = { url: 'https://w3id.org/social-care-gateway/fhir/StructureDefinition/goal-defined-by', valueCode: 'client' };
+
+  test('an extension used on a resource its context does not allow is an error', async () => {
+    const plan = { resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: 'Patient/p' }, extension: [definedBy] };
+    expect(issuesOf(await validate(plan))).toContain('CarePlan.extension[0]');
+  });
+
+  test('the same extension on Goal is fine', async () => {
+    const goal = { resourceType: 'Goal', lifecycleStatus: 'active', description: { text: 'x' }, subject: { reference: 'Patient/p' }, extension: [definedBy] };
+    expect(issuesOf(await validate(goal))).toEqual([]);
+  });
+});
