@@ -8,6 +8,8 @@
 import express, { type Request, type Response } from 'express';
 import type { Bundle } from '@medplum/fhirtypes';
 import { OperationOutcomeError, forbidden } from '../fhir/index.ts';
+import { forbiddenChains } from '../security/scope-filter.ts';
+import { parseScopes } from '../security/scopes.ts';
 import type { Store } from '../store/store.ts';
 import type { HttpModule } from './app.ts';
 
@@ -27,6 +29,11 @@ export function tenantWriteGuard(store: Store): HttpModule {
       next();
       return;
     }
+    // Chained searches inside bundles and in POST _search bodies (the URL is checked earlier).
+    const chained = forbiddenChains(searchNamesOf(req), parseScopes((res.locals.scopes as string[] | undefined) ?? []));
+    if (chained.length) {
+      throw new OperationOutcomeError(forbidden(`The credential's scopes do not allow searching ${chained.join(', ')}`));
+    }
     const targets = targetsOf(req);
     const refused: string[] = [];
     for (const target of targets) {
@@ -41,6 +48,23 @@ export function tenantWriteGuard(store: Store): HttpModule {
     next();
   });
   return { router };
+}
+
+function searchNamesOf(req: Request): string[] {
+  const names: string[] = [];
+  if (req.method === 'POST' && /\/_search$/.test(req.path) && req.body && typeof req.body === 'object') {
+    names.push(...Object.keys(req.body as Record<string, unknown>));
+  }
+  const bundle = req.body as Bundle | undefined;
+  if (req.path === '/' && req.method === 'POST' && bundle?.resourceType === 'Bundle' && Array.isArray(bundle.entry)) {
+    for (const entry of bundle.entry) {
+      const url = entry?.request?.url;
+      if (typeof url === 'string' && url.includes('?')) {
+        names.push(...new URL(url, 'http://localhost/').searchParams.keys());
+      }
+    }
+  }
+  return names;
 }
 
 function targetsOf(req: Request): Target[] {

@@ -14,6 +14,7 @@ import { adminModule } from './admin-routes.ts';
 import { authenticate } from './auth.ts';
 import { auditRequests } from './auth-audit.ts';
 import { echoGuard } from './auth-echo-guard.ts';
+import { scopeFilter } from './auth-scope-filter.ts';
 import { tenantWriteGuard } from './auth-tenant-guard.ts';
 import { tokenModule } from './token-routes.ts';
 
@@ -43,6 +44,7 @@ export function securityLayer(options: { config: GatewayConfig; store: Store; lo
       auditRequests({ store, logger, now: options.now }),
       echoGuard(),
       authenticate({ store, tokens, allowAnonymous, adminTokenHash: adminTokenHash(config), limiter, logger, now: options.now }),
+      scopeFilter(),
     ],
     modules: [
       tokenModule({ store, tokens, tokenUrl, logger, now: options.now }),

@@ -180,6 +180,36 @@ describe('scope escalation', () => {
     const after = await fhir(gw, 'GET', `Task/${id}`, gw.keys.alpha);
     expect(after.json!.status).toBe('requested');
     expect((after.json!.meta as { versionId: string }).versionId).toBe('1');
-    console.log(`scope escalation attempts refused with 403: ${forbidden}/${attempts.length + 2}`);
+    // Chained searches reaching types outside the scopes, in the URL, a _search body or a batch.
+    const taskOnly = gw.keys.alphaTaskOnly;
+    const chains: [string, string, unknown?][] = [
+      ['GET', 'Task?patient:Patient.name=x'],
+      ['GET', 'Task?patient.name=x'],
+      ['GET', 'Task?_has:Observation:subject:code=x'],
+      ['POST', '', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Task?patient:Patient.birthdate=1970' } }] }],
+    ];
+    for (const [method, path, body] of chains) {
+      const r = await fhir(gw, method, path, taskOnly, body);
+      expect([method, path, r.status]).toEqual([method, path, 403]);
+      forbidden += 1;
+    }
+    const form = await fetch(new URL('Task/_search', gw.base), { method: 'POST', headers: { authorization: `Bearer ${taskOnly}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'patient:Patient.name=x' });
+    expect(form.status).toBe(403);
+    forbidden += 1;
+    console.log(`scope escalation attempts refused with 403: ${forbidden}/${attempts.length + 2 + chains.length + 1}`);
+  });
+
+  test('_include never releases resources of a type outside the scopes', async () => {
+    const patient = await fhir(gw, 'POST', 'Patient', gw.keys.alpha, { resourceType: 'Patient' });
+    await fhir(gw, 'POST', 'Task', gw.keys.alpha, { ...task, for: { reference: `Patient/${patient.json!.id as string}` } });
+    const types = (r: { json?: Record<string, unknown> }) => ((r.json!.entry as { resource: { resourceType: string } }[]) ?? []).map((e) => e.resource.resourceType);
+    const full = await fhir(gw, 'GET', 'Task?_include=Task:patient', gw.keys.alphaReadOnly);
+    expect(types(full)).toContain('Patient');
+    const narrow = await fhir(gw, 'GET', 'Task?_include=Task:patient', gw.keys.alphaTaskOnly);
+    expect(narrow.status).toBe(200);
+    expect(types(narrow)).toContain('Task');
+    expect(types(narrow)).not.toContain('Patient');
+    const batch = await fhir(gw, 'POST', '', gw.keys.alphaTaskOnly, { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Task?_include=Task:patient' } }] });
+    expect(batch.text).not.toContain('"resourceType":"Patient"');
   });
 });
