@@ -1,0 +1,251 @@
+// The coordination platform at work (SDOHCC "intermediary", rules refer-1/refer-2): the
+// workflow rules (src/workflow, pure) applied to stored referrals inside the same store
+// transaction as the write that triggered them. Plugged into the FHIR API as WriteHooks.
+//
+// - A source referral (Task + ServiceRequest in the platform tenant, status requested) is
+//   offered to each target organisation that is a partner: consent gate, minimum necessary
+//   disclosure into the partner's tenant, a mirror in the platform tenant, a webhook.
+// - A partner's change to its downstream Task is checked (state machine, who may change
+//   what), mirrored, reflected on the source Task, and its outcomes copied back; an EHR
+//   holding the source gets an outbox item.
+import type { Consent, OperationOutcomeIssue, Patient, Procedure, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import type { RestContext, WriteEvent, WriteHooks } from '../rest/context.ts';
+import type { Partner, StoredVersion, StoreOps } from '../store/store.ts';
+import {
+  PLATFORM,
+  buildDownstreamReferral,
+  checkTaskChange,
+  consentDecision,
+  copyOutcomesBack,
+  minimumNecessary,
+  party,
+  propagateSourceClosure,
+  reflectOnSource,
+  type Actor,
+  type PlatformContext,
+  type SourceReferral,
+} from '../workflow/index.ts';
+import { ORIGIN_SYSTEM, PARTNER_REFERRAL_ID, partnerTenant, type PlatformSettings } from './platform.ts';
+
+export interface CoordinatorOptions {
+  settings: PlatformSettings;
+  now?: () => string;
+}
+
+const FULFILL = 'fulfill';
+
+export function createCoordinator(options: CoordinatorOptions): WriteHooks {
+  const settings = options.settings;
+  const now = options.now ?? (() => new Date().toISOString());
+  const platform: PlatformContext = { baseUrl: settings.baseUrl, organization: settings.organization };
+
+  return {
+    async check(event: WriteEvent): Promise<OperationOutcomeIssue[]> {
+      const after = event.after;
+      if (after?.resourceType !== 'Task' || !isReferralTask(after)) {
+        return [];
+      }
+      const issues = checkTaskChange(event.before as Task | undefined, after, actorOf(event.ctx));
+      if (event.ctx.tenant !== settings.tenant && event.before === undefined && !isOriginatedBy(after, event.ctx)) {
+        issues.push({
+          severity: 'error',
+          code: 'business-rule',
+          details: { text: 'A partner creates referral Tasks only as their requester (an originated referral)' },
+          expression: ['Task.requester'],
+        });
+      }
+      return issues;
+    },
+
+    async afterWrite(event: WriteEvent & { version: StoredVersion }): Promise<void> {
+      const resource = event.version.resource;
+      if (resource.resourceType !== 'Task' || !isReferralTask(resource)) {
+        return;
+      }
+      const tx = event.tx;
+      if (event.ctx.tenant === settings.tenant) {
+        if (resource.partOf?.length) {
+          return; // A mirror of a downstream Task: changed by the coordinator itself.
+        }
+        await offerSource(tx, resource);
+        await closeDownstream(tx, resource);
+        return;
+      }
+      await onPartnerTask(tx, event.ctx, resource);
+    },
+  };
+
+  function actorOf(ctx: RestContext): Actor {
+    return ctx.actor ? party(ctx.actor) : PLATFORM;
+  }
+
+  /** refer-2: offer a requested source referral to each target partner (once per partner). */
+  async function offerSource(tx: StoreOps, task: Task): Promise<void> {
+    if (task.status !== 'requested') {
+      return;
+    }
+    const sr = await readLocal<ServiceRequest>(tx, settings.tenant, task.focus);
+    if (!sr) {
+      return;
+    }
+    const partners = await tx.listPartners();
+    const targets = targetsOf(task, sr).flatMap((ref) => partners.filter((p) => sameOrg(p.organization, ref)));
+    const source: SourceReferral = { task, serviceRequest: sr };
+    for (const partner of unique(targets)) {
+      const target = { reference: partner.organization };
+      const pair = buildDownstreamReferral(source, target, platform, now());
+      const existing = await tx.readResource(settings.tenant, 'Task', pair.task.id ?? '');
+      if (existing) {
+        continue;
+      }
+      const consents = await readConsents(tx, sr);
+      const decision = consentDecision({ serviceRequest: sr, consents, policy: { requiresConsent: settings.requiresConsent }, now: now(), recipient: target });
+      if (!decision.allowed) {
+        continue; // No consent, no disclosure (SDOHCC privacy); the source stays requested.
+      }
+      const patient = await readLocal<Patient>(tx, settings.tenant, task.for);
+      const downstreamTask: Task = { ...pair.task, identifier: [...(pair.task.identifier ?? []), { system: PARTNER_REFERRAL_ID, value: pair.task.id }] };
+      const disclosure = patient
+        ? minimumNecessary({ task: downstreamTask, serviceRequest: pair.serviceRequest, patient, resources: consents, consentInForce: decision.reason === 'consent-in-force' })
+        : { resources: [pair.serviceRequest, downstreamTask] as Resource[] };
+      const tenant = partnerTenant(partner.id);
+      for (const resource of disclosure.resources) {
+        await upsert(tx, tenant, resource);
+      }
+      await upsert(tx, settings.tenant, pair.serviceRequest);
+      await upsert(tx, settings.tenant, downstreamTask);
+      await notifyPartner(tx, partner, downstreamTask, 'referral-offered');
+    }
+  }
+
+  /** The requester cancelled the source: cancel every open downstream Task. */
+  async function closeDownstream(tx: StoreOps, source: Task): Promise<void> {
+    const downstream = await mirrorsOf(tx, source);
+    for (const next of propagateSourceClosure(source, downstream, now())) {
+      await upsert(tx, settings.tenant, next);
+      const partner = await partnerOfOwner(tx, next);
+      if (partner) {
+        await upsert(tx, partnerTenant(partner.id), next);
+        await notifyPartner(tx, partner, next, 'referral-cancelled');
+      }
+    }
+  }
+
+  /** A partner changed its downstream Task: mirror, reflect on the source, copy outcomes back. */
+  async function onPartnerTask(tx: StoreOps, ctx: RestContext, task: Task): Promise<void> {
+    const mirrorBefore = await tx.readResource<Task>(settings.tenant, 'Task', task.id ?? '');
+    if (!mirrorBefore || !task.partOf?.length) {
+      return;
+    }
+    await upsert(tx, settings.tenant, task);
+    const source = await readLocal<Task>(tx, settings.tenant, task.partOf[0]);
+    if (!source) {
+      return;
+    }
+    const downstream = await mirrorsOf(tx, source);
+    let current = source;
+    const reflection = reflectOnSource(source, downstream, now());
+    for (const version of reflection.versions) {
+      current = (await upsert(tx, settings.tenant, version)).resource as Task;
+    }
+    const procedures = await partnerProcedures(tx, ctx.tenant, task);
+    if (procedures.length) {
+      const sr = await readLocal<ServiceRequest>(tx, settings.tenant, current.focus);
+      if (sr) {
+        const back = copyOutcomesBack({ task: current, serviceRequest: sr }, task, procedures, platform);
+        for (const procedure of back.procedures) {
+          await upsert(tx, settings.tenant, procedure);
+        }
+        if (back.task !== current) {
+          current = (await upsert(tx, settings.tenant, back.task)).resource as Task;
+        }
+      }
+    }
+    if (current !== source) {
+      await notifyOrigin(tx, current);
+    }
+  }
+
+  async function mirrorsOf(tx: StoreOps, source: Task): Promise<Task[]> {
+    const result = await tx.search(settings.tenant, {
+      resourceType: 'Task',
+      filters: [{ kind: 'reference', param: 'part-of', values: [`Task/${source.id}`, `${settings.baseUrl}Task/${source.id}`] }],
+      count: 1000,
+    });
+    return result.versions.map((v) => v.resource as Task);
+  }
+
+  async function partnerProcedures(tx: StoreOps, tenant: string, task: Task): Promise<Procedure[]> {
+    const refs = (task.output ?? []).flatMap((o) => (o.valueReference?.reference?.startsWith('Procedure/') ? [o.valueReference.reference] : []));
+    if (refs.length === 0) {
+      return [];
+    }
+    return (await tx.readMany(tenant, refs)).map((v) => v.resource as Procedure);
+  }
+
+  async function partnerOfOwner(tx: StoreOps, task: Task): Promise<Partner | undefined> {
+    const owner = task.owner?.reference;
+    return owner ? (await tx.listPartners()).find((p) => sameOrg(p.organization, owner)) : undefined;
+  }
+
+  async function readConsents(tx: StoreOps, sr: ServiceRequest): Promise<Consent[]> {
+    const refs = (sr.supportingInfo ?? []).flatMap((r) => (r.reference?.startsWith('Consent/') ? [r.reference] : []));
+    return refs.length ? (await tx.readMany(settings.tenant, refs)).map((v) => v.resource as Consent) : [];
+  }
+
+  async function notifyPartner(tx: StoreOps, partner: Partner, task: Task, reason: string): Promise<void> {
+    if (!partner.webhookUrl) {
+      return;
+    }
+    await tx.enqueue({ destination: `webhook:${partner.id}`, orderingKey: `Task/${task.id}`, reason, payload: { tenant: partnerTenant(partner.id), taskId: task.id } });
+  }
+
+  /** A source referral taken in from an EHR is updated there through the outbox (the sync engine delivers). */
+  async function notifyOrigin(tx: StoreOps, source: Task): Promise<void> {
+    const origin = source.meta?.tag?.find((t) => t.system === ORIGIN_SYSTEM)?.code;
+    if (!origin?.startsWith('ehr:')) {
+      return;
+    }
+    await tx.enqueue({ destination: origin, orderingKey: `Task/${source.id}`, reason: 'source-task-changed', payload: { tenant: settings.tenant, resourceType: 'Task', id: source.id } });
+  }
+}
+
+function isReferralTask(task: Task): boolean {
+  return (task.code?.coding ?? []).some((c) => c.code === FULFILL);
+}
+
+function isOriginatedBy(task: Task, ctx: RestContext): boolean {
+  return ctx.actor !== undefined && sameOrg(task.requester?.reference ?? '', ctx.actor);
+}
+
+function targetsOf(task: Task, sr: ServiceRequest): string[] {
+  const owner = task.owner?.reference;
+  const performers = (sr.performer ?? []).flatMap((p) => (p.reference ? [p.reference] : []));
+  return owner ? [owner, ...performers] : performers;
+}
+
+function sameOrg(a: string, b: string): boolean {
+  const tail = (ref: string) => /(Organization\/[^/]+)$/.exec(ref)?.[1] ?? ref;
+  return tail(a) === tail(b);
+}
+
+function unique<T>(items: T[]): T[] {
+  return [...new Set(items)];
+}
+
+async function readLocal<T extends Resource>(tx: StoreOps, tenant: string, reference: Reference | undefined): Promise<T | undefined> {
+  const ref = reference?.reference;
+  const match = ref ? /([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(ref) : null;
+  if (!match) {
+    return undefined;
+  }
+  const version = await tx.readResource<T>(tenant, match[1] as T['resourceType'], match[2]);
+  return version && !version.deleted ? version.resource : undefined;
+}
+
+async function upsert(tx: StoreOps, tenant: string, resource: Resource): Promise<StoredVersion> {
+  const { meta, ...rest } = resource;
+  const keep = meta ? { ...meta, versionId: undefined, lastUpdated: undefined } : undefined;
+  const body = { ...rest, meta: keep && (keep.profile || keep.tag || keep.security) ? { profile: keep.profile, tag: keep.tag, security: keep.security } : undefined } as Resource & { id: string };
+  return (await tx.updateResource(tenant, body)).version;
+}
