@@ -9,7 +9,7 @@ import type { Direction } from '../src/mapping/index.ts';
 import { generators, rng } from '../test/mapping/generate.ts';
 import { csvOf } from './map/csv-input.ts';
 
-const { values } = parseArgs({ options: { records: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { records: { type: 'string', default: '2000' }, seconds: { type: 'string', default: '0.5' } } });
 const N = Number(values.records);
 const SECONDS = Number(values.seconds);
 
@@ -21,7 +21,19 @@ const engine = createMappingEngine({ mappings: await loadMappings([shippedMappin
  * other processes share the machine. Wall-clock rates are kept for the record.
  */
 let lastWall = 0;
+/** Best of three runs: other processes on a shared machine only ever slow a run down. */
 function rate(inputs: unknown[], fn: (x: unknown) => unknown, itemsPerInput = 1): number {
+  let best = 0;
+  let bestWall = 0;
+  for (let run = 0; run < 3; run++) {
+    best = Math.max(best, rateOnce(inputs, fn, itemsPerInput));
+    bestWall = Math.max(bestWall, lastWall);
+  }
+  lastWall = bestWall;
+  return best;
+}
+
+function rateOnce(inputs: unknown[], fn: (x: unknown) => unknown, itemsPerInput: number): number {
   for (let i = 0; i < Math.min(200, inputs.length); i++) fn(inputs[i]);
   let done = 0;
   const cpuStart = process.cpuUsage();
@@ -94,7 +106,7 @@ for (const [table, name] of [['referrals', 'referral'], ['case-updates', 'case-u
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const lines = [
-  `Mapping throughput per core (records per CPU-second, single thread), ${N} seeded records per mapping, no output validation (node ${process.version})`,
+  `Mapping throughput per core (records per CPU-second, single thread, best of 3 runs of ${SECONDS} s), ${N} seeded records per mapping, no output validation (node ${process.version})`,
   '',
   '| mapping | direction | records/s per core | JSON.parse+stringify floor, records/s per core | floor / mapping | mapping, wall-clock records/s |',
   '|---|---|---:|---:|---:|---:|',
