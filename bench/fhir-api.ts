@@ -55,6 +55,9 @@ async function loadGateway(gw: TestGateway, n: number): Promise<{ since: string;
     const size = Math.min(batch, n - start);
     await gw.store.createMany<ServiceRequest>(tenant, Array.from({ length: size }, (_, k) => makeServiceRequest(start + k)));
     await gw.store.createMany<Task>(tenant, Array.from({ length: size }, (_, k) => makeTask(start + k)));
+    if (start % 20_000 === 0 && start > 0) {
+      process.stdout.write(`  loaded ${start} Tasks (${((performance.now() - began) / 1000).toFixed(0)} s)\n`);
+    }
     if (!since && start + size >= n * 0.6) {
       since = new Date().toISOString();
     }
@@ -169,7 +172,11 @@ async function benchReferenceEhr(): Promise<Row> {
 const rows: Row[] = [];
 for (const [label, run] of bootTargets(process.env.DATABASE_URL !== undefined && process.env.DATABASE_URL !== '', benchGateway, benchReferenceEhr)) {
   process.stdout.write(`running ${label} ...\n`);
-  rows.push(await run());
+  const row = await run();
+  rows.push(row);
+  process.stdout.write(
+    `  ${row.target}: ${row.tasks} Tasks loaded in ${row.loadSeconds.toFixed(1)} s; search p50 ${row.p50.toFixed(1)} ms p95 ${row.p95.toFixed(1)} ms; ${row.readsPerSecond.toFixed(0)} reads/s, ${row.searchesPerSecond.toFixed(0)} searches/s, ${row.writesPerSecond.toFixed(0)} writes/s\n`,
+  );
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
