@@ -1,7 +1,7 @@
 // Runs a compiled mapping. Pure: no I/O, no clock, no randomness; the same input gives the
 // same output. All issues are collected; when any is an error nothing is returned.
 import type { Bundle, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { hasErrors, issue, validationOutcome } from '../fhir/outcomes.ts';
+import { hasErrors, issue } from '../fhir/outcomes.ts';
 import { deterministicId } from './ids.ts';
 import { mergeList } from './rules.ts';
 import type { CompiledMapping, CompiledRole, EvalContext, FromContext, PartnerRecord, ResourceValidator } from './types.ts';
@@ -235,4 +235,3 @@ export function fromFhir(m: CompiledMapping, input: unknown): { records: Partner
   return { records, issues: all };
 }
 
-export { validationOutcome };

@@ -84,14 +84,5 @@ export interface CompiledMapping {
   csv?: import('./csv.ts').CompiledCsv;
 }
 
-export interface ToFhirResult {
-  resources: Resource[];
-  outcome: OperationOutcome;
-}
-
-export interface FromFhirResult {
-  record?: PartnerRecord;
-  outcome: OperationOutcome;
-}
-
-export type MapResult = { resources?: Resource[]; record?: PartnerRecord | PartnerRecord[] | string; outcome: OperationOutcome };
+/** to-fhir: `resources`; from-fhir: `record` (partner JSON, or CSV text for CSV mappings). */
+export type MapResult = { resources?: Resource[]; record?: PartnerRecord | string; outcome: OperationOutcome };
