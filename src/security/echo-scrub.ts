@@ -3,29 +3,32 @@
 // the offending value ("The code 'x' is not in ...", "Patient/x not found"); this pure layer
 // removes such quotes from an OperationOutcome by replacing every data-like string the request
 // supplied (body leaf values, query values, id segments, conditional headers). Code-like words
-// (lower-case letters, digits, dashes), resource type names and canonical URLs are kept so that
-// messages about codes and profiles stay useful.
+// (lower-case letters and dashes), resource type names and canonical URLs in bodies are kept so
+// that messages about codes and profiles stay useful; ids in the path and query values are
+// always replaced, so an answer never depends on the shape of the id asked for.
 import type { OperationOutcome } from '@medplum/fhirtypes';
+import { SERVED_TYPES } from '../rest/resource-types.ts';
 
 export const SCRUBBED = '***';
-const CODE_LIKE = /^[a-z][a-z0-9-]*$/;
-const TYPE_NAME = /^[A-Z][A-Za-z]{1,63}$/;
+const CODE_LIKE = /^[a-z][a-z-]*$/;
+const TYPE_NAMES: ReadonlySet<string> = new Set([...SERVED_TYPES, 'Bundle', 'Parameters', 'OperationOutcome', 'Binary']);
 const CANONICAL = /^(https?:\/\/|urn:)[^\s|]*$/;
 const MAX_VALUES = 5000;
 
 /** True for a supplied string worth hiding when quoted back. */
 export function isDataLike(value: string): boolean {
   const v = value.trim();
-  return v.length >= 3 && !CODE_LIKE.test(v) && !TYPE_NAME.test(v) && !CANONICAL.test(v);
+  return v.length >= 3 && !CODE_LIKE.test(v) && !TYPE_NAMES.has(v) && !CANONICAL.test(v);
 }
 
 /** Leaf strings of a parsed body (and numbers, which carry dates and identifiers too). */
 export function suppliedValues(sources: { body?: unknown; query?: URLSearchParams; pathSegments?: string[]; headers?: (string | undefined)[] }): string[] {
   const values = new Set<string>();
-  const add = (value: string) => {
+  const add = (value: string, always = false) => {
     if (values.size < MAX_VALUES) {
       for (const part of [value, ...value.split(/[|,=&\s]+/)]) {
-        if (isDataLike(part)) values.add(part.trim());
+        const trimmed = part.trim();
+        if (always ? trimmed.length >= 3 && !TYPE_NAMES.has(trimmed) && !/^[_$]/.test(trimmed) : isDataLike(trimmed)) values.add(trimmed);
       }
     }
   };
@@ -37,8 +40,8 @@ export function suppliedValues(sources: { body?: unknown; query?: URLSearchParam
     else if (node && typeof node === 'object') Object.values(node as Record<string, unknown>).forEach((child) => walk(child, depth + 1));
   };
   walk(sources.body, 0);
-  for (const [, value] of sources.query ?? []) add(value);
-  for (const segment of sources.pathSegments ?? []) add(segment);
+  for (const [, value] of sources.query ?? []) add(value, true);
+  for (const segment of sources.pathSegments ?? []) add(segment, true);
   for (const header of sources.headers ?? []) if (header) add(header);
   return [...values].sort((a, b) => b.length - a.length);
 }
