@@ -69,7 +69,7 @@ function tokenize(src: string): Token[] {
       if (two === '!=' || two === '<=' || two === '>=') {
         out.push({ kind: 'op', text: two });
         i += 2;
-      } else if ('=<>'.includes(c)) {
+      } else if ('=<>+'.includes(c)) {
         out.push({ kind: 'op', text: c });
         i++;
       } else if ('().,'.includes(c)) {
@@ -96,7 +96,7 @@ function member(input: Collection, name: string): Collection {
     if (!isObj(item)) continue;
     let v = item[name];
     if (v === undefined) {
-      if (item[`_${name}`] !== undefined) throw new Unsupported('primitive with extension only');
+      if (item[`_${name}`] !== undefined) throw RUNTIME_UNSUPPORTED;
       if (!CHOICE_NAMES.has(name)) continue;
       for (const k in item) {
         if (k.length > name.length && k.startsWith(name) && k.charCodeAt(name.length) < 91 && k.charCodeAt(name.length) > 64) {
@@ -116,14 +116,14 @@ function member(input: Collection, name: string): Collection {
 /** Singleton evaluation of a collection as a boolean (FHIRPath N1 "Singleton Evaluation of Collections"). */
 function asBool(c: Collection): boolean | undefined {
   if (c.length === 0) return undefined;
-  if (c.length > 1) throw new Unsupported('boolean of a collection with several items');
+  if (c.length > 1) throw RUNTIME_UNSUPPORTED;
   return typeof c[0] === 'boolean' ? c[0] : true;
 }
 
 const bool = (b: boolean | undefined): Collection => (b === undefined ? [] : [b]);
 
 function equalItems(a: unknown, b: unknown): boolean {
-  if (isObj(a) || isObj(b) || Array.isArray(a) || Array.isArray(b)) throw new Unsupported('equality of complex values');
+  if (isObj(a) || isObj(b) || Array.isArray(a) || Array.isArray(b)) throw RUNTIME_UNSUPPORTED;
   return a === b;
 }
 
@@ -153,7 +153,7 @@ function comparable(a: unknown, b: unknown): [number | string, number | string] 
     if (DATE_ONLY.test(a) && DATE_ONLY.test(b) && a.length === b.length) return [a, b];
     if (FULL_DATE_TIME.test(a) && FULL_DATE_TIME.test(b)) return [Date.parse(a), Date.parse(b)];
   }
-  throw new Unsupported('comparison of these values');
+  throw RUNTIME_UNSUPPORTED;
 }
 
 class Parser {
@@ -248,22 +248,40 @@ class Parser {
     return left;
   }
   private comparison(): Fn {
-    const left = this.term();
+    const left = this.additive();
     const t = this.peek();
     if (t && (t.text === '<' || t.text === '>' || t.text === '<=' || t.text === '>=')) {
       const op = this.take().text;
-      const right = this.term();
+      const right = this.additive();
       return (input, env) => {
         const a = left(input, env);
         const b = right(input, env);
         if (a.length === 0 || b.length === 0) return [];
-        if (a.length > 1 || b.length > 1) throw new Unsupported('comparison of collections');
+        if (a.length > 1 || b.length > 1) throw RUNTIME_UNSUPPORTED;
         const [x, y] = comparable(a[0], b[0]);
         return [op === '<' ? x < y : op === '>' ? x > y : op === '<=' ? x <= y : x >= y];
       };
     }
     return left;
   }
+  /** `+` on integers (org-1: `identifier.count() + name.count()`); anything else falls back. */
+  private additive(): Fn {
+    let left = this.term();
+    while (this.peek()?.text === '+') {
+      this.take();
+      const l = left;
+      const r = this.term();
+      left = (input, env) => {
+        const a = l(input, env);
+        const b = r(input, env);
+        if (a.length === 0 || b.length === 0) return [];
+        if (a.length > 1 || b.length > 1 || typeof a[0] !== 'number' || typeof b[0] !== 'number') throw RUNTIME_UNSUPPORTED;
+        return [a[0] + b[0]];
+      };
+    }
+    return left;
+  }
+
   private term(): Fn {
     const t = this.peek();
     let f: Fn;
@@ -308,7 +326,8 @@ class Parser {
     if (name === '$this') return base;
     if (name.startsWith('$')) throw new Unsupported(name);
     if (this.peek()?.text !== '(') {
-      if (/^[A-Z]/.test(name) || name === 'div') throw new Unsupported(`type name ${name}`);
+      // A type name (`is(Composition)`, `Patient.name`): left to the full engine if reached.
+      if (/^[A-Z]/.test(name) || name === 'div') return needsFullEngine(name);
       return (input, env) => member(base(input, env), name);
     }
     this.take('(');
@@ -345,7 +364,7 @@ class Parser {
           const c = base(input, env);
           const a = arg!(input, env);
           if (c.length === 0 || a.length === 0) return [];
-          if (c.length > 1 || typeof c[0] !== 'string' || typeof a[0] !== 'string') throw new Unsupported(`${name}() on these values`);
+          if (c.length > 1 || typeof c[0] !== 'string' || typeof a[0] !== 'string') throw RUNTIME_UNSUPPORTED;
           return [name === 'contains' ? c[0].includes(a[0]) : c[0].startsWith(a[0])];
         };
       case 'intersect':
