@@ -65,6 +65,7 @@ export function tokenModule(options: TokenRoutesOptions): HttpModule {
       return oauthError(res, 401, 'invalid_client', 'The client assertion was not accepted');
     }
     res.locals.principal = { ...principalOf(res), kind: 'partner', partner, credentialId: client.credential.id };
+    res.locals.tenant = partner.tenant;
     const requested = typeof form.scope === 'string' && form.scope.trim() !== '' ? form.scope.trim().split(/\s+/) : client.credential.scopes;
     const granted = narrowScopes(requested, client.credential.scopes);
     if (granted.length === 0) {
