@@ -1,0 +1,33 @@
+// The referral report at the edge: read the facts of the platform tenant from the store,
+// compute (pure, src/workflow/report/), and say how long each half took.
+import { performance } from 'node:perf_hooks';
+import type { Store } from '../store/store.ts';
+import { computeReferralReport } from '../workflow/report/compute-report.ts';
+import type { ReferralReport, ReportDimension } from '../workflow/report/report-types.ts';
+import { forOrganization } from './organization-filter.ts';
+import { readReportInput } from './read-report-input.ts';
+import type { ReportPeriod } from './report-request.ts';
+
+/** Reports read the platform tenant, where the gateway keeps the referrals it coordinates. */
+export const PLATFORM_TENANT = 'default';
+
+export interface ReferralReportRun {
+  report: ReferralReport;
+  /** Milliseconds spent reading the store and computing. */
+  readMs: number;
+  computeMs: number;
+  referrals: number;
+}
+
+export async function runReferralReport(
+  store: Store,
+  options: { period: ReportPeriod; organization?: string; tenant?: string; groupBy?: readonly ReportDimension[]; pageSize?: number },
+): Promise<ReferralReportRun> {
+  const t0 = performance.now();
+  let input = await readReportInput(store, { tenant: options.tenant ?? PLATFORM_TENANT, period: options.period, pageSize: options.pageSize });
+  const t1 = performance.now();
+  if (options.organization !== undefined) input = forOrganization(input, options.organization, options.period.end);
+  const report = computeReferralReport(input, { period: options.period, groupBy: options.groupBy ?? ['organization', 'category'] });
+  const t2 = performance.now();
+  return { report, readMs: t1 - t0, computeMs: t2 - t1, referrals: input.referrals.length };
+}
