@@ -3,6 +3,7 @@
 // definitions come first, the R4 base last.
 import type { CodeSystem, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 import type { ConformanceResource } from './bundle-index.ts';
+import type { ResourceEntry } from './packages.ts';
 import type { DefinitionKind, R4Base } from './r4-base.ts';
 
 export interface Definitions {
@@ -20,8 +21,13 @@ export function splitCanonical(canonical: string): { url: string; version?: stri
   return bar < 0 ? { url: canonical } : { url: canonical.slice(0, bar), version: canonical.slice(bar + 1) };
 }
 
-export function createDefinitions(base: R4Base, local: ConformanceResource[]): Definitions {
-  const byKind = new Map<string, Map<string, ConformanceResource[]>>();
+/** A definition already in memory (the project's own) as an index entry. */
+export function entryOf(r: ConformanceResource): ResourceEntry {
+  return { resourceType: r.resourceType, url: r.url ?? '', version: r.version, load: () => r };
+}
+
+export function createDefinitions(base: R4Base, local: ResourceEntry[]): Definitions {
+  const byKind = new Map<string, Map<string, ResourceEntry[]>>();
   for (const r of local) {
     if (!r.url) continue;
     let kind = byKind.get(r.resourceType);
@@ -36,7 +42,7 @@ export function createDefinitions(base: R4Base, local: ConformanceResource[]): D
     // A versioned canonical whose version is not here falls back to the version that is:
     // definitions in a package are pinned to the versions it was built with, and the
     // terminology those versions hold rarely differs for validation purposes.
-    if (list) return (version && list.find((r) => r.version === version)) || list[list.length - 1];
+    if (list) return ((version && list.find((r) => r.version === version)) || list[list.length - 1]).load();
     return base.get(kind, url);
   };
   return {

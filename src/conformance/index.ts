@@ -5,8 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OperationOutcome, OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue, validationOutcome } from '../fhir/outcomes.ts';
-import type { ConformanceResource } from './bundle-index.ts';
-import { createDefinitions, type Definitions } from './definitions.ts';
+import { createDefinitions, entryOf, type Definitions } from './definitions.ts';
 import { createEngine } from './engine.ts';
 import { createIssueSink, LimitReached } from './issues.ts';
 import { loadOwnProfiles } from './own-profiles.ts';
@@ -44,11 +43,11 @@ export const DEFAULT_PROFILES_DIR = path.resolve(path.dirname(fileURLToPath(impo
 export async function createConformance(options: ConformanceOptions = {}): Promise<Conformance> {
   const base = r4Base();
   const packages = loadPackages(options.packagesDir ?? defaultPackagesDir());
-  const fromPackages: ConformanceResource[] = packages.packages.flatMap((p) => p.resources);
+  const fromPackages = packages.packages.flatMap((p) => p.resources);
   const loadIssues = [...packages.issues];
   const own = loadOwnProfiles(options.profilesDir ?? DEFAULT_PROFILES_DIR, createDefinitions(base, fromPackages));
   loadIssues.push(...own.issues);
-  const definitions = createDefinitions(base, [...fromPackages, ...own.resources]);
+  const definitions = createDefinitions(base, [...fromPackages, ...own.resources.map(entryOf)]);
   const engine = createEngine(definitions);
   return {
     loadIssues,

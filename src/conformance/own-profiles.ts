@@ -7,7 +7,7 @@ import type { OperationOutcomeIssue, StructureDefinition } from '@medplum/fhirty
 import { parse } from 'yaml';
 import { issue } from '../fhir/outcomes.ts';
 import type { ConformanceResource } from './bundle-index.ts';
-import { createDefinitions, type Definitions } from './definitions.ts';
+import { createDefinitions, entryOf, type Definitions } from './definitions.ts';
 import { generateSnapshot } from './snapshot.ts';
 
 export interface OwnProfiles {
@@ -66,7 +66,7 @@ export function loadOwnProfiles(dir: string, available: Definitions): OwnProfile
 
 /** The available definitions with the project's resources generated so far in front. */
 function createDefinitionsOver(available: Definitions, extra: ConformanceResource[]): Definitions {
-  const local = createDefinitions({ version: '4.0.1', get: () => undefined }, extra);
+  const local = createDefinitions({ version: '4.0.1', get: () => undefined }, extra.map(entryOf));
   return {
     structureDefinition: (c) => local.structureDefinition(c) ?? available.structureDefinition(c),
     valueSet: (c) => local.valueSet(c) ?? available.valueSet(c),

@@ -64,3 +64,16 @@ describe('lazy R4 base index', () => {
     expect(ix.get('http://x/ValueSet/c')?.id).toBe('c');
   });
 });
+
+describe('lazy package entries', () => {
+  test('a version written after the snapshot is still found, by parsing on demand', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'fhir-packages-'));
+    const pkg = path.join(root, 'late.version#1.0.0', 'package');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'late.version', version: '1.0.0' }));
+    writeFileSync(path.join(pkg, 'ValueSet-late.json'), '{"resourceType":"ValueSet","url":"http://example.org/ValueSet/late","compose":{"include":[{"system":"http://example.org/cs"}]},"version":"2.1.0"}');
+    const [entry] = loadPackages(root).packages[0].resources;
+    expect(entry.url).toBe('http://example.org/ValueSet/late');
+    expect(entry.version).toBe('2.1.0');
+  });
+});

@@ -8,13 +8,22 @@ import path from 'node:path';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { issue } from '../fhir/outcomes.ts';
 import type { ConformanceResource } from './bundle-index.ts';
+import { readJsonHeader } from './json-header.ts';
+
+/** A definition known by its header; the document is parsed on first `load()`. */
+export interface ResourceEntry {
+  resourceType: string;
+  url: string;
+  version?: string;
+  load(): ConformanceResource | undefined;
+}
 
 export interface LoadedPackage {
   id: string;
   version: string;
   canonical?: string;
   dependencies: Record<string, string>;
-  resources: ConformanceResource[];
+  resources: ResourceEntry[];
 }
 
 export interface PackageSet {
@@ -57,16 +66,43 @@ function readPackage(folder: string, name: string, issues: OperationOutcomeIssue
     return undefined;
   }
   const [fallbackId, fallbackVersion] = name.split('#');
-  const resources: ConformanceResource[] = [];
+  const resources: ResourceEntry[] = [];
   for (const file of readdirSync(folder).sort()) {
     if (!file.endsWith('.json') || file === 'package.json' || file.startsWith('.')) continue;
     if (!/^(StructureDefinition|ValueSet|CodeSystem)-/.test(file)) continue;
-    try {
-      const r = JSON.parse(readFileSync(path.join(folder, file), 'utf8')) as ConformanceResource;
-      if (KINDS.has(r.resourceType) && typeof r.url === 'string') resources.push(r);
-    } catch {
-      issues.push(issue('warning', 'structure', `Package ${name}: ${file} is not valid JSON and was skipped`));
+    const text = readFileSync(path.join(folder, file), 'utf8');
+    const header = readJsonHeader(text);
+    if (!header.resourceType || !header.url) {
+      // No header found: either not a conformance resource or not JSON at all; say which.
+      try {
+        JSON.parse(text);
+      } catch {
+        issues.push(issue('warning', 'structure', `Package ${name}: ${file} is not valid JSON and was skipped`));
+      }
+      continue;
     }
+    if (!KINDS.has(header.resourceType)) continue;
+    let parsed: ConformanceResource | undefined;
+    let failed = false;
+    const load = (): ConformanceResource | undefined => {
+      if (!parsed && !failed) {
+        try {
+          parsed = JSON.parse(text) as ConformanceResource;
+        } catch {
+          failed = true;
+        }
+      }
+      return parsed;
+    };
+    resources.push({
+      resourceType: header.resourceType,
+      url: header.url,
+      // A version written after the snapshot was not seen by the scan: read it on demand.
+      get version() {
+        return header.version ?? (header.complete ? undefined : load()?.version);
+      },
+      load,
+    });
   }
   return {
     id: manifest.name ?? fallbackId,
