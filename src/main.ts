@@ -10,6 +10,12 @@ import { createConformance, type Conformance } from './conformance/index.ts';
 import { createApp, type HttpModule } from './http/app.ts';
 import { fhirModule } from './http/fhir-routes.ts';
 import { securityLayer } from './http/auth-wiring.ts';
+import { ANONYMOUS_TENANT } from './http/auth.ts';
+import { validateModule } from './http/validate-routes.ts';
+import { partnerModule } from './http/partner-routes.ts';
+import { createMappingEngine, loadMappings } from './mapping/index.ts';
+import { createCoordinator } from './coordination/coordinator.ts';
+import { DEFAULT_PLATFORM_ORGANIZATION } from './coordination/platform.ts';
 import type { Logger } from './logging/logger.ts';
 import { FhirRest } from './rest/fhir-rest.ts';
 import { loadSearchParameters, packageSearchParameters } from './search/definitions.ts';
@@ -32,6 +38,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   for (const problem of conformance.loadIssues) {
     logger.warn({ severity: problem.severity, problem: problem.details?.text }, 'definitions');
   }
+  const engine = createMappingEngine({
+    mappings: await loadMappings([config.mappingsDir]),
+    validator: (resource, profiles) => conformance.validate(resource, { profiles }),
+  });
   const parameters = loadSearchParameters(packageSearchParameters(config.fhirPackagesDir));
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema, indexer: createIndexer(parameters) });
   logger.info({ store: store.kind }, 'store open');
@@ -51,9 +61,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     const baseUrl = config.publicBaseUrl ?? `${url}/`;
-    const rest = new FhirRest({ store, parameters, validate: (resource) => conformance.validate(resource) });
+    const settings = { baseUrl, organization: { reference: DEFAULT_PLATFORM_ORGANIZATION }, tenant: ANONYMOUS_TENANT, requiresConsent: true };
+    const hooks = createCoordinator({ settings });
+    const rest = new FhirRest({ store, parameters, validate: (resource) => conformance.validate(resource), hooks });
     const security = securityLayer({ config, store, logger, baseUrl, demo });
-    const modules: HttpModule[] = [...security.modules, fhirModule({ rest, store, parameters, baseUrl })];
+    const modules: HttpModule[] = [...security.modules, validateModule({ conformance }), partnerModule({ store, rest, engine, settings }), fhirModule({ rest, store, parameters, baseUrl })];
     const app = createApp({
       logger,
       limits: config.limits,

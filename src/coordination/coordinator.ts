@@ -25,7 +25,7 @@ import {
   type PlatformContext,
   type SourceReferral,
 } from '../workflow/index.ts';
-import { ORIGIN_SYSTEM, PARTNER_REFERRAL_ID, partnerTenant, type PlatformSettings } from './platform.ts';
+import { ORIGIN_SYSTEM, PARTNER_REFERRAL_ID, type PlatformSettings } from './platform.ts';
 
 export interface CoordinatorOptions {
   settings: PlatformSettings;
@@ -43,6 +43,11 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
     async check(event: WriteEvent): Promise<OperationOutcomeIssue[]> {
       const after = event.after;
       if (after?.resourceType !== 'Task' || !isReferralTask(after)) {
+        return [];
+      }
+      if (event.before === undefined && event.ctx.actor === undefined) {
+        // The platform's own record takes referrals in as they are (an EHR's Task may already be
+        // accepted when it is first seen); parties must start them as draft or requested.
         return [];
       }
       const issues = checkTaskChange(event.before as Task | undefined, after, actorOf(event.ctx));
@@ -108,7 +113,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
       const disclosure = patient
         ? minimumNecessary({ task: downstreamTask, serviceRequest: pair.serviceRequest, patient, resources: consents, consentInForce: decision.reason === 'consent-in-force' })
         : { resources: [pair.serviceRequest, downstreamTask] as Resource[] };
-      const tenant = partnerTenant(partner.id);
+      const tenant = partner.tenant;
       for (const resource of disclosure.resources) {
         await upsert(tx, tenant, resource);
       }
@@ -125,7 +130,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
       await upsert(tx, settings.tenant, next);
       const partner = await partnerOfOwner(tx, next);
       if (partner) {
-        await upsert(tx, partnerTenant(partner.id), next);
+        await upsert(tx, partner.tenant, next);
         await notifyPartner(tx, partner, next, 'referral-cancelled');
       }
     }
@@ -197,7 +202,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
     if (!partner.webhookUrl) {
       return;
     }
-    await tx.enqueue({ destination: `webhook:${partner.id}`, orderingKey: `Task/${task.id}`, reason, payload: { tenant: partnerTenant(partner.id), taskId: task.id } });
+    await tx.enqueue({ destination: `webhook:${partner.id}`, orderingKey: `Task/${task.id}`, reason, payload: { tenant: partner.tenant, taskId: task.id } });
   }
 
   /** A source referral taken in from an EHR is updated there through the outbox (the sync engine delivers). */

@@ -19,6 +19,5 @@ export const PARTNER_REFERRAL_ID = 'https://w3id.org/social-care-gateway/fhir/Na
 /** Tag on resources taken in from an EHR: code `ehr:<connection name>`. */
 export const ORIGIN_SYSTEM = 'https://w3id.org/social-care-gateway/fhir/CodeSystem/origin';
 
-export function partnerTenant(partnerId: string): string {
-  return `partner:${partnerId}`;
-}
+/** The platform's Organization when none is configured. */
+export const DEFAULT_PLATFORM_ORGANIZATION = 'Organization/coordination-platform';

@@ -15,7 +15,7 @@ import type { Credential, Partner, Store } from '../store/store.ts';
 /** Tenant of requests without credentials, when anonymous access is allowed. */
 export const ANONYMOUS_TENANT = 'default';
 /** Paths that need no credentials (health, capabilities, the token endpoint itself). */
-export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metadata', '/metrics', '/token', '/.well-known/smart-configuration']);
+export const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metadata', '/metrics', '/token', '/.well-known/smart-configuration', '/openapi.json']);
 
 export interface AuthOptions {
   store: Store;
