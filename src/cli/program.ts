@@ -1,7 +1,11 @@
 // The `gateway` CLI: one catch at this boundary turns any failure into a message and an exit code.
 import { Command, CommanderError } from 'commander';
 import { firstText, normalize, OperationOutcomeError } from '../fhir/index.ts';
+import { auditCommand } from './audit-command.ts';
+import { mapCommand } from './map-command.ts';
+import { partnerCommand } from './partner-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { validateCommand } from './validate-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command('gateway')
@@ -10,6 +14,16 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError();
   program.addCommand(serveCommand());
+  program.addCommand(validateCommand());
+  program.addCommand(mapCommand());
+  program.addCommand(partnerCommand());
+  program.addCommand(auditCommand());
+  // Usage errors anywhere exit 2 through main(), not from inside commander.
+  const override = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  override(program);
   return program;
 }
 
