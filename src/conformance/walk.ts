@@ -249,8 +249,10 @@ function validateItem(
 ): void {
   const { sink, engine } = ctx;
   if (type === 'Resource' || (type !== 'BackboneElement' && engine.typeModel(type)?.kind === 'resource')) {
-    const nested = ctx.bundle && path.endsWith('.resource') ? undefined : frame.root;
-    walkResource(item, [], path, ctx, nested === undefined ? undefined : frame.root);
+    // resource.html#contained: only `contained` resources live inside their container;
+    // Bundle entries and Parameters resources stand on their own.
+    const contained = rule.path.endsWith('.contained');
+    walkResource(item, [], path, ctx, contained ? frame.root : undefined);
     return;
   }
   if (isPrimitiveType(type)) {
