@@ -10,6 +10,9 @@ import { createConformance, type Conformance } from './conformance/index.ts';
 import { createApp, type HttpModule } from './http/app.ts';
 import { fhirModule } from './http/fhir-routes.ts';
 import { securityLayer } from './http/auth-wiring.ts';
+import { metricsModule, requestMetrics } from './http/metrics-routes.ts';
+import { reportModule } from './http/report-routes.ts';
+import { createGatewayMetrics } from './metrics/gateway-metrics.ts';
 import { ANONYMOUS_TENANT } from './http/auth.ts';
 import { validateModule } from './http/validate-routes.ts';
 import { partnerModule } from './http/partner-routes.ts';
@@ -65,6 +68,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     const hooks = createCoordinator({ settings });
     const rest = new FhirRest({ store, parameters, validate: (resource) => conformance.validate(resource), hooks });
     const security = securityLayer({ config, store, logger, baseUrl, demo });
+    const metrics = createGatewayMetrics({ store, isResourceType: (t) => conformance.definitions.typeDefinition(t)?.kind === 'resource' });
+    const reporting: HttpModule[] = [metricsModule(metrics), reportModule({ store, baseUrl })];
     const modules: HttpModule[] = [...security.modules, validateModule({ conformance }), partnerModule({ store, rest, engine, settings }), fhirModule({ rest, store, parameters, baseUrl })];
     const app = createApp({
       logger,
@@ -75,8 +80,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         { name: 'store', check: () => store.ping() },
         { name: 'definitions', check: async () => requireDefinition(conformance) },
       ],
-      modules,
-      before: security.before,
+      modules: [...reporting, ...modules],
+      before: [requestMetrics(metrics), ...security.before],
     });
     server.on('request', app);
     logger.info({ url }, 'gateway listening');
