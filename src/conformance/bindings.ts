@@ -30,7 +30,8 @@ export function checkCodeSystems(value: unknown, type: string, path: string, ter
   for (const c of codingsOf(value, type, path) ?? []) {
     if (!c.system || !c.code || type === 'code' || type === 'Quantity') continue;
     if (terminology.inCodeSystem(c.system, c.code) === 'no') {
-      sink.add('error', 'code-invalid', `Unknown code '${c.code}' in code system ${c.system}`, `${c.path}.code`);
+      // The code itself is not repeated: issue texts never quote input values.
+      sink.add('error', 'code-invalid', `The code is not defined in code system ${c.system}`, `${c.path}.code`);
     }
   }
 }
@@ -62,8 +63,8 @@ export function checkBinding(value: unknown, type: string, binding: Binding, pat
     sink.add('information', 'informational', `Could not check the code against value set ${binding.valueSet} because ${vs.reason ?? 'part of it is not available here'}`, path);
     return;
   }
-  const shown = withCode.map((c) => (c.system ? `${c.system}#${c.code}` : `'${c.code}'`)).join(', ');
-  sink.add(severity, 'code-invalid', `The code ${shown} is not in the ${binding.strength} value set ${binding.valueSet}`, type === 'code' ? path : withCode[0].path);
+  const what = withCode.length > 1 ? 'None of the codes is' : 'The code is';
+  sink.add(severity, 'code-invalid', `${what} in the ${binding.strength} value set ${binding.valueSet}`, type === 'code' ? path : withCode[0].path);
 }
 
 /** Membership of a code, Coding or CodeableConcept in a value set (for slicing by binding). */

@@ -96,3 +96,20 @@ describe('issue limit', () => {
     expect(JSON.stringify(c.validate(r))).toBe(JSON.stringify(c.validate(structuredClone(r))));
   });
 });
+
+describe('issue texts never quote input values', () => {
+  test('invalid codes, dates and numbers are reported without their values', async () => {
+    const canary = 'Zzcanary4471';
+    const r = {
+      resourceType: 'Patient',
+      gender: canary,
+      birthDate: `1970-02-30${canary}`,
+      maritalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus', code: canary }] },
+      multipleBirthInteger: 1.5,
+      communication: [{ language: { text: canary }, preferred: canary }],
+    };
+    const o = (await baseConformance()).validate(r);
+    expect(issuesOf(o).length).toBeGreaterThanOrEqual(4);
+    expect(JSON.stringify(o)).not.toContain(canary);
+  });
+});
