@@ -4,6 +4,7 @@ import { firstText, normalize, OperationOutcomeError } from '../fhir/index.ts';
 import { auditCommand } from './audit-command.ts';
 import { mapCommand } from './map-command.ts';
 import { partnerCommand } from './partner-command.ts';
+import { reportCommand } from './report-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { validateCommand } from './validate-command.ts';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   program.addCommand(mapCommand());
   program.addCommand(partnerCommand());
   program.addCommand(auditCommand());
+  program.addCommand(reportCommand());
   // Usage errors anywhere exit 2 through main(), not from inside commander.
   const override = (command: Command): void => {
     command.exitOverride();
