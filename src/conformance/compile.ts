@@ -65,6 +65,8 @@ export interface ElementRule {
   contentReference?: string;
   maxLength?: number;
   sliceName?: string;
+  /** Position among its parent's children (definition order, for stable issue order). */
+  order: number;
   profile: CompiledProfile;
 }
 
@@ -132,6 +134,7 @@ function makeRule(e: ElementDefinition, profile: CompiledProfile): ElementRule {
     types: (e.type ?? []).map((t) => ({ code: typeCode(t), profiles: t.profile ?? [], targetProfiles: t.targetProfile ?? [] })),
     children: [],
     keys: new Map(),
+    order: 0,
     invariants: (e.constraint ?? [])
       .filter((c) => c.key && c.expression)
       .map((c) => ({ key: c.key!, severity: c.severity === 'warning' ? 'warning' : 'error', human: c.human ?? c.key!, expression: c.expression! })),
@@ -205,6 +208,7 @@ export function compileProfile(sd: StructureDefinition): CompiledProfile {
       continue;
     }
     const parent = profile.byId.get(pid)!;
+    rule.order = parent.children.length;
     parent.children.push(rule);
     addKeys(parent, rule);
   }

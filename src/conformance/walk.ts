@@ -155,10 +155,7 @@ function walkObject(
     if (!found.some((f) => f.rule === child)) reportAbsent(child, path, sink);
   }
   // Definition order, so issues come out in the same order whatever the key order.
-  if (found.length > 1) {
-    const order = struct.children;
-    found.sort((a, b) => order.indexOf(a.rule) - order.indexOf(b.rule));
-  }
+  if (found.length > 1) found.sort((a, b) => a.rule.order - b.rule.order);
   for (let i = 0; i < found.length; i++) {
     const e = found[i];
     if (i > 0 && found[i - 1].rule === e.rule) continue;
