@@ -46,6 +46,17 @@ export async function readInbox(store: Store, engine: MappingEngine, settings: P
   return { referrals, next };
 }
 
+/** One referral of the partner's tenant in its format (undefined when it may not be disclosed now). */
+export async function readInboxRecord(store: Store, engine: MappingEngine, settings: PlatformSettings, partner: Partner, taskId: string, now: string): Promise<unknown> {
+  const version = await store.readResource<Task>(partner.tenant, 'Task', taskId);
+  if (!version || version.deleted || !(await disclosable(store, settings, version.resource, now))) {
+    return undefined;
+  }
+  const referring = await referrers(store, settings.tenant, version.resource, partner.tenant);
+  const resources = [...(await referralResources(store, partner.tenant, version.resource, referring[0])), ...referring];
+  return engine.map(partner.mapping, 'from-fhir', resources, { partner: partner.id, skipValidation: true }).record;
+}
+
 async function referralResources(store: StoreOps, tenant: string, task: Task, referrer: Resource | undefined): Promise<Resource[]> {
   const refs = new Set<string>();
   for (const ref of [task.focus?.reference, task.for?.reference]) {
