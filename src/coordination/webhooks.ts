@@ -8,6 +8,7 @@ import { OperationOutcomeError, badGateway, gatewayTimeout, unavailable } from '
 import type { MappingEngine } from '../mapping/index.ts';
 import { assertSafeUrl } from '../security/index.ts';
 import type { OutboxItem, Store } from '../store/store.ts';
+import type { Deliverer } from '../sync/outbox-worker.ts';
 import { readInboxRecord } from './partner-inbox.ts';
 import type { PlatformSettings } from './platform.ts';
 
@@ -63,4 +64,14 @@ export async function deliverWebhook(deps: WebhookDeps, item: OutboxItem): Promi
   if (response.status < 200 || response.status >= 300) {
     throw new OperationOutcomeError(badGateway(`Webhook delivery answered HTTP ${response.status}`));
   }
+}
+
+/** The outbox worker's deliverer for `webhook:*` destinations. */
+export function webhookDeliverer(deps: WebhookDeps): Deliverer {
+  return {
+    async deliver(item) {
+      await deliverWebhook(deps, item);
+      return { kind: 'delivered' };
+    },
+  };
 }
