@@ -8,7 +8,10 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import type { Task } from '@medplum/fhirtypes';
+import { DatabaseSync } from 'node:sqlite';
 import { openStore } from '../src/store/open.ts';
+import { numberPlaceholders } from '../src/store/postgres/pg-runner.ts';
+import { planSearch } from '../src/store/search/plan.ts';
 import type { IndexEntry, Indexer, SearchQuery, Store } from '../src/store/store.ts';
 
 const { values: args } = parseArgs({
@@ -148,6 +151,13 @@ async function runSqlite(): Promise<void> {
     const ms = await load(store);
     console.log(`sqlite    loaded ${TASKS} Tasks in ${(ms / 1000).toFixed(1)} s (${Math.round(TASKS / (ms / 1000))}/s)`);
     await measure('sqlite', store);
+    if (args.explain) {
+      const plan = planSearch(TENANT, query(1), undefined, Date.now());
+      const db = new DatabaseSync(path.join(dataDir, 'gateway.sqlite'), { readOnly: true });
+      const rows = db.prepare(`EXPLAIN QUERY PLAN ${plan.page.sql}`).all(...plan.page.params) as { detail: string }[];
+      console.log(rows.map((row) => `sqlite    plan: ${row.detail}`).join('\n'));
+      db.close();
+    }
   } finally {
     await store.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -165,6 +175,12 @@ async function runPostgres(url: string): Promise<void> {
     await client.query(`ANALYZE ${schema}.resources, ${schema}.idx_token, ${schema}.idx_reference, ${schema}.idx_date`);
     console.log(`postgres  loaded ${TASKS} Tasks in ${(ms / 1000).toFixed(1)} s (${Math.round(TASKS / (ms / 1000))}/s)`);
     await measure('postgres', store);
+    if (args.explain) {
+      const plan = planSearch(TENANT, query(1), undefined, Date.now());
+      await client.query(`SET search_path = ${schema}`);
+      const result = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ANALYZE ${numberPlaceholders(plan.page.sql)}`, plan.page.params);
+      console.log(result.rows.map((row) => `postgres  plan: ${row['QUERY PLAN']}`).join('\n'));
+    }
   } finally {
     await store.close();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
