@@ -21,10 +21,17 @@ export interface ReferralReportRun {
 
 export async function runReferralReport(
   store: Store,
-  options: { period: ReportPeriod; organization?: string; tenant?: string; groupBy?: readonly ReportDimension[]; pageSize?: number },
+  options: {
+    period: ReportPeriod;
+    organization?: string;
+    tenant?: string;
+    groupBy?: readonly ReportDimension[];
+    pageSize?: number;
+    onPhase?: (phase: string, ms: number) => void;
+  },
 ): Promise<ReferralReportRun> {
   const t0 = performance.now();
-  let input = await readReportInput(store, { tenant: options.tenant ?? PLATFORM_TENANT, period: options.period, pageSize: options.pageSize });
+  let input = await readReportInput(store, { tenant: options.tenant ?? PLATFORM_TENANT, period: options.period, pageSize: options.pageSize, onPhase: options.onPhase });
   const t1 = performance.now();
   if (options.organization !== undefined) input = forOrganization(input, options.organization, options.period.end);
   const report = computeReferralReport(input, { period: options.period, groupBy: options.groupBy ?? ['organization', 'category'] });
