@@ -1,0 +1,120 @@
+// The sync engine for every configured EHR: a poller and an outbox deliverer per EHR, one
+// outbox worker for all of them, and the scheduled jobs (poll, then drain) that the
+// scheduler runs once per tick across replicas.
+import type { EhrConfig as GatewayEhrConfig } from '../config/config.ts';
+import type { PlatformSettings } from '../coordination/platform.ts';
+import type { EhrClient } from '../ehr/ehr-client.ts';
+import { createEhrClient } from '../ehr/http-ehr-client.ts';
+import type { EhrConfigInput } from '../ehr/config.ts';
+import type { FhirRest } from '../rest/fhir-rest.ts';
+import type { Store } from '../store/store.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import { createEhrDeliverer } from './ehr-deliverer.ts';
+import { ehrClientInput } from './ehr-connection.ts';
+import { originCode } from './ehr-tags.ts';
+import { addStats, createOutboxWorker, emptyStats, type Deliverer, type DrainStats, type OutboxWorker } from './outbox-worker.ts';
+import { createPoller, emptyPollStats, type Fence, type Poller, type PollStats } from './poller.ts';
+import type { ScheduledJob } from './scheduler.ts';
+
+export interface SyncEngineOptions {
+  store: Store;
+  rest: FhirRest;
+  settings: PlatformSettings;
+  ehrs: readonly GatewayEhrConfig[];
+  /** Attempts per outbox item before it becomes a dead letter. */
+  maxAttempts?: number;
+  backoff?: BackoffPolicy;
+  overlapMs?: number;
+  pageSize?: number;
+  /** Client settings over the configured ones (tests: shorter waits). */
+  clientOverrides?: Partial<EhrConfigInput>;
+  workerId?: string;
+}
+
+export interface EhrCycle {
+  ehr: string;
+  poll: PollStats;
+}
+
+export interface CycleReport {
+  ehrs: EhrCycle[];
+  outbox: DrainStats;
+}
+
+export interface SyncEngine {
+  readonly worker: OutboxWorker;
+  readonly pollers: ReadonlyMap<string, Poller>;
+  readonly clients: ReadonlyMap<string, EhrClient>;
+  /** One poll of every EHR, then the outbox drained: `gateway sync --once`. */
+  runOnce(options?: { fence?: Fence; signal?: AbortSignal }): Promise<CycleReport>;
+  /** The scheduled jobs: per EHR, poll it and drain the outbox. */
+  jobs(): ScheduledJob[];
+}
+
+export const SYNC_DEFAULTS = {
+  maxAttempts: 12,
+  backoff: { baseMs: 2_000, maxMs: 15 * 60_000 },
+} as const;
+
+export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+  const pollers = new Map<string, Poller>();
+  const clients = new Map<string, EhrClient>();
+  const deliverers = new Map<string, Deliverer>();
+  for (const ehr of options.ehrs) {
+    const input = { ...ehrClientInput(ehr), ...options.clientOverrides };
+    const client = createEhrClient(input);
+    clients.set(ehr.name, client);
+    pollers.set(
+      ehr.name,
+      createPoller({
+        ehrName: ehr.name,
+        ehrBaseUrl: input.baseUrl,
+        organizations: ehr.organizations,
+        client,
+        store: options.store,
+        rest: options.rest,
+        settings: options.settings,
+        overlapMs: options.overlapMs,
+        pageSize: options.pageSize,
+      }),
+    );
+    deliverers.set(originCode(ehr.name), createEhrDeliverer({ store: options.store, client, ehrBaseUrl: input.baseUrl, gatewayBaseUrl: options.settings.baseUrl }));
+  }
+  const worker = createOutboxWorker({
+    store: options.store,
+    deliverers,
+    maxAttempts: options.maxAttempts ?? SYNC_DEFAULTS.maxAttempts,
+    backoff: options.backoff ?? SYNC_DEFAULTS.backoff,
+    workerId: options.workerId,
+  });
+
+  async function pollOne(name: string, fence?: Fence, signal?: AbortSignal): Promise<EhrCycle> {
+    const poller = pollers.get(name);
+    return { ehr: name, poll: poller ? await poller.pollOnce({ fence, signal }) : emptyPollStats() };
+  }
+
+  return {
+    worker,
+    pollers,
+    clients,
+    async runOnce({ fence, signal } = {}) {
+      const ehrs: EhrCycle[] = [];
+      for (const name of pollers.keys()) {
+        ehrs.push(await pollOne(name, fence, signal));
+      }
+      const outbox = addStats(emptyStats(), await worker.drain({ signal }));
+      return { ehrs, outbox };
+    },
+    jobs() {
+      return options.ehrs.map((ehr) => ({
+        name: `poll-${ehr.name}`,
+        schedule: ehr.pollSchedule,
+        run: async (fence: Fence) => {
+          const cycle = await pollOne(ehr.name, fence);
+          const outbox = await worker.drain();
+          return { ...cycle, outbox };
+        },
+      }));
+    },
+  };
+}
