@@ -25,6 +25,8 @@ import { loadSearchParameters, packageSearchParameters } from './search/definiti
 import { createIndexer } from './search/indexer.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
+import type { PlatformSettings } from './coordination/platform.ts';
+import { startSyncService, type SyncService } from './sync/sync-service.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface Gateway {
@@ -32,10 +34,20 @@ export interface Gateway {
   store: Store;
   conformance: Conformance;
   demoEhr?: DemoEhr;
+  /** The FHIR interactions with the workflow hooks, and the platform they act for (sync, CLI). */
+  rest: FhirRest;
+  settings: PlatformSettings;
+  /** EHR sync (scheduled polls, outbox worker) when EHRs are configured and schedules are on. */
+  sync?: SyncService;
   close(): Promise<void>;
 }
 
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<Gateway> {
+export interface StartOptions {
+  /** Start the EHR poll schedules and the outbox worker loop (default true); `gateway sync --once` turns them off. */
+  schedules?: boolean;
+}
+
+export async function startGateway(config: GatewayConfig, logger: Logger, options: StartOptions = {}): Promise<Gateway> {
   mkdirSync(config.dataDir, { recursive: true });
   const conformance = await createConformance({ packagesDir: config.fhirPackagesDir, profilesDir: config.profilesDir });
   for (const problem of conformance.loadIssues) {
@@ -85,6 +97,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     });
     server.on('request', app);
     logger.info({ url }, 'gateway listening');
+    let sync: SyncService | undefined;
+    if (config.ehrs.length > 0 && options.schedules !== false) {
+      sync = startSyncService({ store, rest, settings, ehrs: config.ehrs, logger });
+      closers.unshift(() => sync!.stop());
+    }
     if (demoEhr) {
       logger.info(
         { mode: 'demo', ehr: demoEhr.baseUrl, try: [`${url}/healthz`, `${url}/readyz`, `${url}/metadata`, `${demoEhr.baseUrl}Task?status=requested`] },
@@ -97,6 +114,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       store,
       conformance,
       demoEhr,
+      rest,
+      settings,
+      sync,
       close: async () => {
         if (closed) {
           return;
