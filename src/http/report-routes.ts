@@ -11,6 +11,7 @@ import { PLATFORM_TENANT, runReferralReport } from '../reports/referral-report.t
 import { parseReportRequest } from '../reports/report-request.ts';
 import type { Store } from '../store/store.ts';
 import { toMeasureReports } from '../workflow/report/measure-reports.ts';
+import { deterministicId } from '../workflow/references.ts';
 import { sendResource, type HttpModule } from './app.ts';
 import type { Principal } from './auth.ts';
 
@@ -65,6 +66,9 @@ export function reportRoutes(options: ReportRoutesOptions): Router {
     }
     const date = new Date(now()).toISOString();
     const reports = toMeasureReports(run.report, { date, reporter: options.reporter ?? { reference: DEFAULT_PLATFORM_ORGANIZATION } });
+    // A report narrowed to one organisation is another report: its own ids (R4 MeasureReport
+    // has no element naming an Organization as the subject).
+    if (organization) for (const mr of reports) mr.id = deterministicId('mr', mr.id ?? '', organization);
     sendResource(res, 200, measureReportBundle(reports, options.baseUrl, date));
   });
   router.all('/reports/referrals', () => {

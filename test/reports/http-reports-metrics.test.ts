@@ -84,6 +84,14 @@ describe('GET /reports/referrals', () => {
     expect(report.organization).toBe('Organization/cbo-a');
     expect(report.overall.funnel.sent).toBe(2);
     expect(report.overall.funnel.rejected).toBe(0);
+    const ids = async (query: string) => {
+      const bundle = JSON.parse((await get(`reports/referrals?period=${PERIOD}&format=measurereport${query}`)).text) as Bundle<MeasureReport>;
+      return (bundle.entry ?? []).map((e) => e.resource?.id);
+    };
+    const all = await ids('');
+    const one = await ids('&organization=Organization/cbo-a');
+    expect(one.length).toBe(all.length);
+    expect(one.filter((id) => all.includes(id))).toEqual([]);
   });
 
   it('answers a Bundle of MeasureReports that validate against the R4 base', async () => {
