@@ -29,10 +29,14 @@ const sortColumn: Record<IndexKind, { asc: string; desc: string; numeric: boolea
   number: { asc: 'low', desc: 'high', numeric: true },
 };
 
-/** The SQL expression for one sort key and its parameters. */
-function sortExpression(key: SortKey): Clause {
+/**
+ * The SQL expression for one sort key and its parameters. With a driving filter the rows
+ * come from its index and are sorted afterwards; unary `+` then keeps keyset bounds on
+ * lastUpdated from pulling the planner onto the lastUpdated index.
+ */
+function sortExpression(key: SortKey, hasDriver: boolean): Clause {
   if (key.param === '_lastUpdated') {
-    return { sql: 'r.last_updated', params: [] };
+    return { sql: hasDriver ? '+r.last_updated' : 'r.last_updated', params: [] };
   }
   if (key.param === '_id') {
     return { sql: 'r.id', params: [] };
@@ -81,7 +85,7 @@ export function planSearch(tenant: string, query: SearchQuery, after: CursorPosi
   const last = keys.at(-1);
   const idDescending = last?.param === '_id' ? last.descending === true : false;
   const sortKeys = last?.param === '_id' ? keys.slice(0, -1) : keys;
-  const expressions = sortKeys.map(sortExpression);
+  const expressions = sortKeys.map((key) => sortExpression(key, driver >= 0 && query.filters[driver].kind !== 'lastUpdated'));
 
   const select = expressions.map((e, i) => `${e.sql} AS s${i}`);
   const inner = `SELECT r.${versionColumns.split(', ').join(', r.')}${select.length ? `, ${select.join(', ')}` : ''}
