@@ -6,9 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
+import { planSearch } from '../../src/store/search/plan.ts';
+import type { SearchQuery } from '../../src/store/store.ts';
 import { runStoreContract } from './contract.ts';
 import { runSearchContract } from './search-contract.ts';
 import { openTestSqlite } from './open-test-store.ts';
+import { testIndexer } from './test-indexer.ts';
 
 const processScript = fileURLToPath(new URL('./fixtures/sqlite-process.ts', import.meta.url));
 
@@ -65,3 +68,34 @@ describe('SQLite adapter', () => {
 });
 
 runSearchContract('sqlite', (options) => openTestSqlite(options));
+
+describe('SQLite search plans', () => {
+  it('answers owner + status + _lastUpdated from the index tables, never scanning resources', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'store-test-'));
+    try {
+      const store = await openStore({ dataDir, indexer: testIndexer });
+      await store.close();
+      const query: SearchQuery = {
+        resourceType: 'Task',
+        filters: [
+          { kind: 'reference', param: 'owner', values: ['Organization/o1'] },
+          { kind: 'token', param: 'status', values: [{ code: 'requested' }, { code: 'accepted' }] },
+          { kind: 'lastUpdated', values: [{ prefix: 'ge', value: '2025-01-01' }] },
+        ],
+        sort: [{ param: '_lastUpdated', descending: true }],
+      };
+      const db = new DatabaseSync(path.join(dataDir, 'gateway.sqlite'));
+      const first = planSearch('t', query, undefined, Date.now());
+      const next = planSearch('t', query, { keys: [Date.now()], id: 'x' }, Date.now());
+      for (const plan of [first.page, next.page, first.count]) {
+        const details = (db.prepare(`EXPLAIN QUERY PLAN ${plan.sql}`).all(...plan.params) as { detail: string }[]).map((r) => r.detail);
+        expect(details.some((d) => /SEARCH x USING COVERING INDEX idx_reference_search/.test(d))).toBe(true);
+        expect(details.some((d) => /idx_token_owner \(tenant=\? AND type=\? AND id=\? AND param=\?/.test(d))).toBe(true);
+        expect(details.filter((d) => /^SCAN /.test(d))).toEqual([]);
+      }
+      db.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
