@@ -20,7 +20,11 @@ import { percentile } from './measure.ts';
 
 const { values: args } = parseArgs({ options: { tasks: { type: 'string', default: '20000' } } });
 const TASKS = Number(args.tasks);
-const parameters = loadSearchParameters(packageSearchParameters(packagesDir()));
+const packages = packagesDir();
+if (!packages) {
+  throw new Error('FHIR packages not found: set FHIR_PACKAGES_DIR');
+}
+const parameters = loadSearchParameters(packageSearchParameters(packages));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'fhir-api-profile-'));
 const store = await openStore({ dataDir, indexer: createIndexer(parameters) });
 try {
