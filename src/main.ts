@@ -27,6 +27,7 @@ import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import type { PlatformSettings } from './coordination/platform.ts';
 import { startSyncService, type SyncService } from './sync/sync-service.ts';
+import { webhookDeliverer } from './coordination/webhooks.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface Gateway {
@@ -98,8 +99,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     server.on('request', app);
     logger.info({ url }, 'gateway listening');
     let sync: SyncService | undefined;
-    if (config.ehrs.length > 0 && options.schedules !== false) {
-      sync = startSyncService({ store, rest, settings, ehrs: config.ehrs, logger });
+    if (options.schedules !== false) {
+      // The outbox worker runs even without EHRs: partner webhooks go through it too.
+      const webhooks = webhookDeliverer({ store, engine, settings, urlAllowList: config.security.urlAllowList });
+      sync = startSyncService({ store, rest, settings, ehrs: config.ehrs, logger, extraDeliverers: new Map([['webhook:*', webhooks]]) });
       closers.unshift(() => sync!.stop());
     }
     if (demoEhr) {

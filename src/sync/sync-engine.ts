@@ -20,6 +20,8 @@ export interface SyncEngineOptions {
   store: Store;
   rest: FhirRest;
   settings: PlatformSettings;
+  /** More deliverers by destination key (e.g. `webhook:*` for partner webhooks). */
+  extraDeliverers?: ReadonlyMap<string, Deliverer>;
   ehrs: readonly GatewayEhrConfig[];
   /** Attempts per outbox item before it becomes a dead letter. */
   maxAttempts?: number;
@@ -79,6 +81,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       }),
     );
     deliverers.set(originCode(ehr.name), createEhrDeliverer({ store: options.store, client, ehrBaseUrl: input.baseUrl, gatewayBaseUrl: options.settings.baseUrl }));
+  }
+  for (const [key, deliverer] of options.extraDeliverers ?? []) {
+    deliverers.set(key, deliverer);
   }
   const worker = createOutboxWorker({
     store: options.store,
