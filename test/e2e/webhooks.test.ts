@@ -27,7 +27,8 @@ describe('partner webhooks', () => {
   beforeAll(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/referrals`;
-    gw = await startTestGateway('sqlite');
+    // The test delivers the outbox item itself: no background worker.
+    gw = await startTestGateway('sqlite', {}, { schedules: false });
     await addPartner(gw, 'food-bank', 'Organization/demo-food-bank');
     const partner = (await gw.store.getPartner('food-bank'))!;
     await gw.store.upsertPartner({ ...partner, webhookUrl: url, settings: { webhookSecret: 'test-secret-1' } });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { GatewayConfig } from '../../src/config/config.ts';
-import { startGateway, type Gateway } from '../../src/main.ts';
+import { startGateway, type Gateway, type StartOptions } from '../../src/main.ts';
 import { dropSchema, postgresUrl, uniqueSchema } from '../store/open-test-store.ts';
 import { capturedLogger } from './http.ts';
 import { packagesDir } from './packages-dir.ts';
@@ -24,7 +24,7 @@ export function storeKinds(): StoreKind[] {
   return postgresUrl().url ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
-export async function startTestGateway(kind: StoreKind = 'sqlite', overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
+export async function startTestGateway(kind: StoreKind = 'sqlite', overrides: Partial<GatewayConfig> = {}, start: StartOptions = {}): Promise<TestGateway> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-test-'));
   const schema = kind === 'postgres' ? uniqueSchema() : undefined;
   const databaseUrl = kind === 'postgres' ? postgresUrl().url : undefined;
@@ -43,7 +43,7 @@ export async function startTestGateway(kind: StoreKind = 'sqlite', overrides: Pa
     security: { ...defaultConfig(dir).security, allowAnonymous: true, ...overrides.security },
   };
   const log = capturedLogger();
-  const gateway = await startGateway(config, log.logger);
+  const gateway = await startGateway(config, log.logger, start);
   const base = `${gateway.url}/`;
   return {
     ...gateway,
