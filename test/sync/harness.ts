@@ -116,7 +116,7 @@ export async function progressLocally(gateway: TestGateway, ehrId: string, statu
         id: procedureId,
         status: 'completed',
         code: { text: 'Food pantry visit' },
-        subject: current.resource.for ?? { reference: 'Patient/unknown' },
+        subject: { reference: current.resource.for?.reference ?? 'Patient/unknown' },
       };
       await tx.updateResource(tenant, procedure);
       task.output = [{ type: { coding: [{ system: 'http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes', code: 'resulting-activity' }] }, valueReference: { reference: `Procedure/${procedureId}` } }];

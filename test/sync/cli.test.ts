@@ -1,0 +1,88 @@
+// `gateway sync --once` and `gateway replay` run as the CLI runs them, against a
+// configuration file naming the reference EHR.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { runReplay } from '../../src/cli/replay-command.ts';
+import { runSync } from '../../src/cli/sync-command.ts';
+import { openStore } from '../../src/store/open.ts';
+import { packagesDir } from '../support/packages-dir.ts';
+import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
+import { OWNER, seedReferral } from './harness.ts';
+
+let ehr: ReferenceEhr;
+let dir: string;
+let configFile: string;
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s) } };
+}
+
+beforeAll(async () => {
+  ehr = await startReferenceEhr();
+  dir = mkdtempSync(path.join(tmpdir(), 'sync-cli-'));
+  configFile = path.join(dir, 'gateway.config.yaml');
+  writeFileSync(
+    configFile,
+    stringify({
+      dataDir: path.join(dir, 'data'),
+      fhirPackagesDir: packagesDir(),
+      profilesDir: path.resolve(import.meta.dirname, '../../profiles'),
+      mappingsDir: path.resolve(import.meta.dirname, '../../mappings'),
+      logLevel: 'warn',
+      demo: 'off',
+      ehrs: [{ name: 'cli-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [OWNER], pollSchedule: '*/15 7-19 * * 1-5', timeoutMs: 5_000 }],
+    }),
+  );
+});
+afterAll(async () => {
+  await ehr?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gateway sync --once', () => {
+  it('polls the EHR, prints what it did, and recognises the Tasks on the next run', async () => {
+    await seedReferral(ehr, 'cli-1');
+    await seedReferral(ehr, 'cli-2');
+    const first = io();
+    expect(await runSync(['--once', '--config', configFile], first.io)).toBe(0);
+    console.log(first.out.join(''));
+    expect(first.out.join('')).toMatch(/EHR cli-ehr: 1 pages, 2 Tasks seen, 2 taken in/);
+    const second = io();
+    expect(await runSync(['--once', '--config', configFile], second.io)).toBe(0);
+    expect(second.out.join('')).toMatch(/2 already seen/);
+  });
+
+  it('refuses to run without --once or with an unknown EHR (exit 2)', async () => {
+    expect(await runSync(['--config', configFile], io().io)).toBe(2);
+    expect(await runSync(['--once', '--config', configFile, '--ehr', 'nope'], io().io)).toBe(2);
+  });
+});
+
+describe('gateway replay', () => {
+  it('lists and requeues dead letters', async () => {
+    const store = await openStore({ dataDir: path.join(dir, 'data') });
+    try {
+      const item = await store.enqueue({ destination: 'ehr:cli-ehr', orderingKey: 'Task/x', reason: 'test', payload: {} });
+      const [claimed] = await store.claim('w', 1, 60_000);
+      expect(claimed.id).toBe(item.id);
+      await store.bury(item.id, 'w', 'parked: test reason');
+    } finally {
+      await store.close();
+    }
+    const list = io();
+    expect(await runReplay(['--list', '--config', configFile], list.io)).toBe(0);
+    expect(list.out.join('')).toMatch(/parked: test reason/);
+    expect(list.out.join('')).toMatch(/1 dead letters/);
+    const id = list.out[0].split('\t')[0];
+    const one = io();
+    expect(await runReplay(['--id', id, '--config', configFile], one.io)).toBe(0);
+    expect(one.out.join('')).toBe('requeued 1 dead letters\n');
+    expect(await runReplay(['--id', 'missing-id', '--config', configFile], io().io)).toBe(1);
+    expect(await runReplay(['--config', configFile], io().io)).toBe(2);
+  });
+});
