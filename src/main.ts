@@ -1,11 +1,12 @@
 // Builds the gateway from its configuration: store, definitions, HTTP modules, schedules;
 // listens; and stops everything in reverse order. In demo mode it also starts the bundled
 // reference EHR (a real FHIR server) on loopback and seeds it with example referrals.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { OperationOutcomeError, badRequest } from './fhir/index.ts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from './config/config.ts';
-import { startDemoEhr, type DemoEhr } from './demo.ts';
+import { demoEhrConnection, seedDemoPartners, startDemoEhr, type DemoEhr } from './demo.ts';
 import { createConformance, type Conformance } from './conformance/index.ts';
 import { createApp, type HttpModule } from './http/app.ts';
 import { fhirModule } from './http/fhir-routes.ts';
@@ -53,6 +54,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   const conformance = await createConformance({ packagesDir: config.fhirPackagesDir, profilesDir: config.profilesDir });
   for (const problem of conformance.loadIssues) {
     logger.warn({ severity: problem.severity, problem: problem.details?.text }, 'definitions');
+  }
+  if (!existsSync(config.mappingsDir)) {
+    throw new OperationOutcomeError(badRequest(`Invalid configuration: mappingsDir does not exist`, 'mappingsDir'));
   }
   const engine = createMappingEngine({
     mappings: await loadMappings([config.mappingsDir]),
@@ -102,10 +106,16 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     if (options.schedules !== false) {
       // The outbox worker runs even without EHRs: partner webhooks go through it too.
       const webhooks = webhookDeliverer({ store, engine, settings, urlAllowList: config.security.urlAllowList });
-      sync = startSyncService({ store, rest, settings, ehrs: config.ehrs, logger, extraDeliverers: new Map([['webhook:*', webhooks]]) });
+      const ehrs = demoEhr ? [demoEhrConnection(demoEhr)] : config.ehrs;
+      sync = startSyncService({ store, rest, settings, ehrs, logger, extraDeliverers: new Map([['webhook:*', webhooks]]) });
       closers.unshift(() => sync!.stop());
     }
     if (demoEhr) {
+      // Demo: two community organisations with fresh keys, and one sync cycle now so the
+      // EHR's requested referrals reach their inboxes without waiting for the schedule.
+      demoEhr.partners = await seedDemoPartners(store);
+      const running = sync;
+      void running?.engine.runOnce().catch((error: unknown) => logger.warn({ err: error }, 'demo sync failed'));
       logger.info(
         { mode: 'demo', ehr: demoEhr.baseUrl, try: [`${url}/healthz`, `${url}/readyz`, `${url}/metadata`, `${demoEhr.baseUrl}Task?status=requested`] },
         'demo mode: no EHR configured, the bundled reference EHR is running with example referrals',

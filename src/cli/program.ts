@@ -1,6 +1,7 @@
 // The `gateway` CLI: one catch at this boundary turns any failure into a message and an exit code.
 import { Command, CommanderError } from 'commander';
 import { firstText, normalize, OperationOutcomeError } from '../fhir/index.ts';
+import { errorShape } from '../logging/logger.ts';
 import { auditCommand } from './audit-command.ts';
 import { mapCommand } from './map-command.ts';
 import { partnerCommand } from './partner-command.ts';
@@ -38,7 +39,10 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     const outcome = normalize(error);
-    process.stderr.write(`gateway: ${error instanceof OperationOutcomeError ? firstText(outcome) : 'unexpected failure (see logs)'}\n`);
+    // Unknown errors show their kind and code, never their message (it may hold input data).
+    const shape = errorShape(error);
+    const detail = error instanceof OperationOutcomeError ? firstText(outcome) : `unexpected failure (${[shape.type, shape.code].filter(Boolean).join(' ')})`;
+    process.stderr.write(`gateway: ${detail}\n`);
     process.exitCode = 1;
   }
 }

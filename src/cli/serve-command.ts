@@ -42,6 +42,9 @@ function banner(gateway: Gateway): string {
       'Demo mode: no EHR is configured, so the bundled reference EHR runs on loopback with example referrals.',
       `  demo EHR      ${gateway.demoEhr.baseUrl}Task?status=requested`,
     );
+    for (const partner of gateway.demoEhr.partners ?? []) {
+      lines.push(`  ${partner.id.padEnd(12)}  curl -H 'Authorization: Bearer ${partner.key}' ${gateway.url}/partners/${partner.id}/referrals`);
+    }
   }
   lines.push('', 'Press Ctrl-C to stop.', '');
   return lines.join('\n');

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
@@ -34,14 +35,19 @@ export const ENVIRONMENT: Record<string, { field: string; type: 'string' | 'inte
   GATEWAY_TOKEN_SECRET: { field: 'security.tokenSecret', type: 'string' },
 };
 
+/** The profiles and mappings shipped with the gateway, wherever it is started from. */
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SHIPPED_PROFILES = path.join(PROJECT_ROOT, 'profiles');
+export const SHIPPED_MAPPINGS = path.join(PROJECT_ROOT, 'mappings');
+
 export function defaultConfig(cwd: string): GatewayConfig {
   return {
     port: 8080,
     host: '127.0.0.1',
     dataDir: path.resolve(cwd, 'data'),
     fhirPackagesDir: path.join(os.homedir(), '.fhir', 'packages'),
-    profilesDir: path.resolve(cwd, 'profiles'),
-    mappingsDir: path.resolve(cwd, 'mappings'),
+    profilesDir: SHIPPED_PROFILES,
+    mappingsDir: SHIPPED_MAPPINGS,
     logLevel: 'info',
     limits: { bodyBytes: 5 * 1024 * 1024, jsonDepth: 100 },
     demo: 'auto',

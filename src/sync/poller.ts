@@ -22,7 +22,7 @@ import type { Store, StoreOps } from '../store/store.ts';
 import { buildLocalCopies, planLocalCopies, toLocalCopy, type CopyEntry } from '../workflow/local-copies.ts';
 import { rewriteReferences } from '../workflow/reference-rewrite.ts';
 import { deepEqual } from '../workflow/resource-diff.ts';
-import { parseReference, toAbsolute } from '../workflow/references.ts';
+import { deterministicId, parseReference, toAbsolute } from '../workflow/references.ts';
 import { ehrVersionOf, localIdOf, syncTags, versionCode } from './ehr-tags.ts';
 import { mergeIntake, sameContent } from './task-merge.ts';
 
@@ -37,6 +37,8 @@ export interface PollerOptions {
   /** How far before the cursor each query starts (late commits); default 5 minutes. */
   overlapMs?: number;
   pageSize?: number;
+  /** Tasks of a page whose referenced resources are fetched at the same time. */
+  fetchConcurrency?: number;
 }
 
 export interface PollStats {
@@ -61,6 +63,8 @@ export interface Poller {
 
 type Outcome = 'applied' | 'unchanged' | 'duplicate' | 'refused';
 
+type Prepared = { kind: 'duplicate' } | { kind: 'apply'; localId: string; copies: Resource[]; fromEhr: Task };
+
 export function emptyPollStats(): PollStats {
   return { pages: 0, seen: 0, applied: 0, unchanged: 0, duplicates: 0, refused: 0, cursorsMoved: 0 };
 }
@@ -73,6 +77,7 @@ export function createPoller(options: PollerOptions): Poller {
   const { client, store, rest, settings } = options;
   const overlapMs = options.overlapMs ?? 5 * 60_000;
   const pageSize = options.pageSize ?? 100;
+  const fetchConcurrency = options.fetchConcurrency ?? 8;
   const ctx: RestContext = { tenant: settings.tenant, baseUrl: settings.baseUrl, strict: false };
   const platform = { baseUrl: settings.baseUrl, organization: settings.organization };
 
@@ -89,9 +94,11 @@ export function createPoller(options: PollerOptions): Poller {
       stats.pages += 1;
       // The EHR's time when the query began: everything committed before it is in these pages.
       queryTime ??= page.serverTime;
-      for (const task of page.resources) {
+      // Fetching the referenced resources runs a few Tasks at a time; writing stays in page order.
+      const prepared = await mapLimit(page.resources, fetchConcurrency, (task) => prepareTask(task, signal));
+      for (const item of prepared) {
         stats.seen += 1;
-        const outcome = await applyTask(task, signal);
+        const outcome = item.kind === 'duplicate' ? 'duplicate' : await applyTask(item);
         stats[outcome === 'duplicate' ? 'duplicates' : outcome] += 1;
       }
       const last = page.resources.at(-1)?.meta?.lastUpdated;
@@ -109,20 +116,25 @@ export function createPoller(options: PollerOptions): Poller {
     }
   }
 
-  async function applyTask(ehrTask: Task, signal?: AbortSignal): Promise<Outcome> {
+  /** Recognises a version already taken in, or fetches what refer-1 copies. */
+  async function prepareTask(ehrTask: Task, signal?: AbortSignal): Promise<Prepared> {
     const ehrId = ehrTask.id ?? '';
-    const versionId = ehrTask.meta?.versionId ?? '';
+    const key = { resourceType: 'Task', id: ehrId, versionId: ehrTask.meta?.versionId ?? '' };
     const localId = localIdOf(options.ehrName, 'Task', ehrId);
-    const key = { resourceType: 'Task', id: ehrId, versionId };
     const existing = await store.readResource<Task>(settings.tenant, 'Task', localId);
-    if (existing && !existing.deleted && versionCode(ehrVersionOf(existing.resource) ?? { resourceType: '', id: '', versionId: '' }) === versionCode(key)) {
-      return 'duplicate';
+    const seen = existing && !existing.deleted ? ehrVersionOf(existing.resource) : undefined;
+    if (seen && versionCode(seen) === versionCode(key)) {
+      return { kind: 'duplicate' };
     }
     const { copies, localTask } = await fetchCopies(ehrTask, signal);
-    const fromEhr: Task = { ...localTask, id: localId, meta: { profile: ehrTask.meta?.profile, tag: syncTags(ehrTask.meta?.tag, options.ehrName, key) } };
-    if (!fromEhr.meta?.profile) {
-      delete fromEhr.meta?.profile;
+    const fromEhr: Task = { ...localTask, id: localId, meta: { tag: syncTags(ehrTask.meta?.tag, options.ehrName, key) } };
+    if (ehrTask.meta?.profile && fromEhr.meta) {
+      fromEhr.meta.profile = ehrTask.meta.profile;
     }
+    return { kind: 'apply', localId, copies, fromEhr };
+  }
+
+  async function applyTask({ localId, copies, fromEhr }: Extract<Prepared, { kind: 'apply' }>): Promise<Outcome> {
     try {
       return await store.transaction(async (tx) => {
         for (const copy of copies) {
@@ -162,6 +174,28 @@ export function createPoller(options: PollerOptions): Poller {
         const resource = await fetchFromEhr<Resource>(entry.original, signal);
         if (resource) {
           fetched.set(entry.original, resource);
+        }
+      }
+    }
+    // One level deeper for who referred: a PractitionerRole's practitioner and organization,
+    // whom partners reply to (the referral mapping needs their names and identifiers).
+    for (const entry of [...plan]) {
+      const role = fetched.get(entry.original);
+      if (role?.resourceType !== 'PractitionerRole') {
+        continue;
+      }
+      const roleBase = parseReference(entry.original)?.base;
+      for (const [ref, path] of [[role.practitioner?.reference, 'PractitionerRole.practitioner'], [role.organization?.reference, 'PractitionerRole.organization']] as const) {
+        const abs = ref ? toAbsolute(ref, roleBase) : undefined;
+        const parsed = abs ? parseReference(abs) : undefined;
+        if (!abs || !parsed || plan.some((e) => e.original === abs)) {
+          continue;
+        }
+        const resource = await fetchFromEhr<Resource>(abs, signal);
+        if (resource) {
+          const localId = deterministicId('copy', abs);
+          fetched.set(abs, resource);
+          plan.push({ original: abs, resourceType: parsed.resourceType, localId, localReference: `${parsed.resourceType}/${localId}`, paths: [path] });
         }
       }
     }
@@ -239,4 +273,18 @@ function isRefusal(error: unknown): boolean {
   }
   const status = statusOf(error.outcome);
   return status === 400 || status === 422;
+}
+
+/** Maps with at most `limit` calls in flight; results in input order. */
+async function mapLimit<T, R>(inputs: readonly T[], limit: number, fn: (input: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(inputs.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < inputs.length) {
+      const index = next++;
+      results[index] = await fn(inputs[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, inputs.length) }, lane));
+  return results;
 }
