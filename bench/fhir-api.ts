@@ -148,7 +148,9 @@ async function benchGateway(kind: StoreKind): Promise<Row> {
       const client = new pg.Client({ connectionString: gw.config.databaseUrl });
       await client.connect();
       try {
-        await client.query(`ANALYZE ${gw.config.databaseSchema}.resources, ${gw.config.databaseSchema}.idx_token, ${gw.config.databaseSchema}.idx_reference, ${gw.config.databaseSchema}.idx_date`);
+        // What autovacuum does after a bulk load: statistics for the planner and a visibility map
+        // so the index-only scans of the index tables skip the heap.
+        await client.query(`VACUUM ANALYZE ${gw.config.databaseSchema}.resources, ${gw.config.databaseSchema}.idx_token, ${gw.config.databaseSchema}.idx_reference, ${gw.config.databaseSchema}.idx_date`);
       } finally {
         await client.end();
       }

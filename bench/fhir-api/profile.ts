@@ -1,11 +1,14 @@
 // Profiles the benchmark's work-list search on SQLite below the HTTP layer: the store search
 // and the _include reads timed apart, and SQLite's query plan of the page query.
-// Usage: node bench/fhir-api/profile.ts [--tasks 20000]
+// On PostgreSQL (--postgres, DATABASE_URL) it prints EXPLAIN ANALYZE of the page query instead.
+// Usage: node bench/fhir-api/profile.ts [--tasks 20000] [--postgres]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import type { ServiceRequest, Task } from '@medplum/fhirtypes';
 import { collectIncludes } from '../../src/rest/includes.ts';
 import { loadSearchParameters, packageSearchParameters } from '../../src/search/definitions.ts';
@@ -18,7 +21,9 @@ import { packagesDir } from '../../test/support/packages-dir.ts';
 import { makeOrganization, makeServiceRequest, makeTask, OWNERS, STATUSES } from './data.ts';
 import { percentile } from './measure.ts';
 
-const { values: args } = parseArgs({ options: { tasks: { type: 'string', default: '20000' } } });
+const { values: args } = parseArgs({ options: { tasks: { type: 'string', default: '20000' }, postgres: { type: 'boolean', default: false } } });
+const databaseUrl = args.postgres ? process.env.DATABASE_URL : undefined;
+const schema = `profile_${randomBytes(4).toString('hex')}`;
 const TASKS = Number(args.tasks);
 const packages = packagesDir();
 if (!packages) {
@@ -26,7 +31,7 @@ if (!packages) {
 }
 const parameters = loadSearchParameters(packageSearchParameters(packages));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'fhir-api-profile-'));
-const store = await openStore({ dataDir, indexer: createIndexer(parameters) });
+const store = await openStore({ dataDir, databaseUrl, schema: databaseUrl ? schema : undefined, indexer: createIndexer(parameters) });
 try {
   await store.createMany('default', Array.from({ length: OWNERS }, (_, i) => makeOrganization(i)));
   let since = '';
@@ -61,9 +66,25 @@ try {
   const plan = planSearch('default', toStoreQuery(parsed(1), parameters), undefined, Date.now());
   console.log(plan.page.sql);
   console.log(JSON.stringify(toStoreQuery(parsed(1), parameters).filters));
-  const db = new DatabaseSync(path.join(dataDir, 'gateway.sqlite'));
-  for (const row of db.prepare(`EXPLAIN QUERY PLAN ${plan.page.sql}`).all(...(plan.page.params as (string | number)[]))) console.log(row);
-  db.close();
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(`SET search_path TO ${schema}`);
+      await client.query('ANALYZE');
+      let i = 0;
+      const text = plan.page.sql.replace(/\?/g, () => `$${++i}`);
+      const explained = await client.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, plan.page.params);
+      for (const row of explained.rows as Record<string, string>[]) console.log(Object.values(row)[0]);
+      await client.query(`DROP SCHEMA ${schema} CASCADE`);
+    } finally {
+      await client.end();
+    }
+  } else {
+    const db = new DatabaseSync(path.join(dataDir, 'gateway.sqlite'));
+    for (const row of db.prepare(`EXPLAIN QUERY PLAN ${plan.page.sql}`).all(...(plan.page.params as (string | number)[]))) console.log(row);
+    db.close();
+  }
 } finally {
   await store.close();
   rmSync(dataDir, { recursive: true, force: true });
