@@ -20,7 +20,7 @@ export interface Harness {
 
 export async function startHarness(options: { kind?: StoreKind; ehr?: ReferenceEhrOptions; engine?: Partial<SyncEngineOptions> } = {}): Promise<Harness> {
   const ehr = await startReferenceEhr(options.ehr);
-  const gateway = await startTestGateway(options.kind ?? 'sqlite', { ehrs: [], logLevel: 'warn' });
+  const gateway = await startTestGateway(options.kind ?? 'sqlite', { ehrs: [], logLevel: 'warn' }, { schedules: false });
   const newEngine = (overrides: Partial<SyncEngineOptions> = {}): SyncEngine =>
     createSyncEngine({
       store: gateway.store,
