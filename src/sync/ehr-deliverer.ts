@@ -113,12 +113,13 @@ export function createEhrDeliverer(options: EhrDelivererOptions): Deliverer {
   async function toEhrProcedure(tenant: string, procedure: Procedure, local: Task, ehrTaskId: string): Promise<Procedure> {
     const refs = collectRelative(procedure);
     const known = new Map<string, string>([[`Task/${local.id}`, `Task/${ehrTaskId}`]]);
-    if (refs.length) {
-      for (const version of await store.readMany(tenant, refs)) {
-        const source = version.resource.meta?.source;
-        if (source && isAbsolute(source)) {
-          known.set(`${version.resourceType}/${version.id}`, fromEhr(source));
-        }
+    for (const ref of refs) {
+      const [type, id] = ref.split('/');
+      // One read by id each: a Procedure names few resources.
+      const version = await store.readResource(tenant, type as Resource['resourceType'], id);
+      const source = version && !version.deleted ? version.resource.meta?.source : undefined;
+      if (source && isAbsolute(source)) {
+        known.set(ref, fromEhr(source));
       }
     }
     const { id: _id, meta: _meta, ...rest } = procedure;

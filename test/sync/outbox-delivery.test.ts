@@ -28,7 +28,7 @@ async function seedAndTakeIn(prefix: string, count: number): Promise<Task[]> {
 }
 
 /** Drains until nothing is pending or in flight (items waiting for a retry included). */
-async function drainAll(limitMs = 20_000): Promise<void> {
+async function drainAll(limitMs = 45_000): Promise<void> {
   const until = Date.now() + limitMs;
   while (Date.now() < until) {
     await h.engine.worker.drain();
@@ -42,7 +42,7 @@ async function drainAll(limitMs = 20_000): Promise<void> {
 
 describe('outbox to the EHR', () => {
   it('EHR 503 outage with many queued updates: all applied once afterwards, zero duplicates', async () => {
-    const count = 60;
+    const count = 40;
     const tasks = await seedAndTakeIn('outage', count);
     const procedures: string[] = [];
     for (const [i, task] of tasks.entries()) {
