@@ -46,15 +46,22 @@ export function searchOps(ctx: OpsContext) {
           pairs.set(ref.target, [ref.targetType, ref.targetId]);
         }
       }
-      const all = [...pairs.values()];
+      // Grouped by type so each query seeks the primary key (an OR of (type, id) pairs makes
+      // SQLite's planner read every resource of the tenant).
+      const byType = new Map<string, string[]>();
+      for (const [type, id] of pairs.values()) {
+        byType.set(type, [...(byType.get(type) ?? []), id]);
+      }
       const found: StoredVersion[] = [];
-      for (let start = 0; start < all.length; start += CHUNK) {
-        const chunk = all.slice(start, start + CHUNK);
-        const rows = await ctx.exec.all<VersionRow>(
-          `SELECT ${versionColumns} FROM resources WHERE tenant = ? AND deleted = 0 AND (${chunk.map(() => '(type = ? AND id = ?)').join(' OR ')})`,
-          [tenant, ...chunk.flat()],
-        );
-        found.push(...rows.map((row) => toStoredVersion(row)));
+      for (const [type, ids] of byType) {
+        for (let start = 0; start < ids.length; start += CHUNK) {
+          const chunk = ids.slice(start, start + CHUNK);
+          const rows = await ctx.exec.all<VersionRow>(
+            `SELECT ${versionColumns} FROM resources WHERE tenant = ? AND type = ? AND deleted = 0 AND id IN (${chunk.map(() => '?').join(', ')})`,
+            [tenant, type, ...chunk],
+          );
+          found.push(...rows.map((row) => toStoredVersion(row)));
+        }
       }
       return found;
     },
