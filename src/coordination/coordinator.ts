@@ -76,9 +76,54 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
         await closeDownstream(tx, resource);
         return;
       }
+      if (!resource.partOf?.length && isOriginatedBy(resource, event.ctx)) {
+        await takeInOriginated(tx, event.ctx.tenant, resource);
+        return;
+      }
       await onPartnerTask(tx, event.ctx, resource);
     },
   };
+
+  /**
+   * A referral an organisation originated (it is the requester): its Task, ServiceRequest and
+   * what they reference are copied into the platform's record, tagged with their origin, and
+   * offered to the target like any source referral. Its status goes back the same way.
+   */
+  async function takeInOriginated(tx: StoreOps, tenant: string, task: Task): Promise<void> {
+    const prefix = originPrefix(tenant);
+    const refs = new Set<string>([`Task/${task.id}`]);
+    const sr = await readLocal<ServiceRequest>(tx, tenant, task.focus);
+    for (const ref of [task.focus?.reference, task.for?.reference, ...(sr?.supportingInfo ?? []).map((r) => r.reference)]) {
+      if (ref && /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(ref)) refs.add(ref);
+    }
+    const rename = (ref: string): string => (refs.has(ref) ? ref.replace('/', `/${prefix}`) : ref);
+    for (const version of await tx.readMany(tenant, [...refs])) {
+      const copy = rewriteRefs(version.resource, rename) as Resource;
+      copy.id = `${prefix}${version.id}`.slice(0, 64);
+      copy.meta = { ...copy.meta, tag: [...(copy.meta?.tag ?? []).filter((t) => t.system !== ORIGIN_SYSTEM), { system: ORIGIN_SYSTEM, code: `partner:${tenant}` }] };
+      await upsert(tx, settings.tenant, copy);
+    }
+    const source = await tx.readResource<Task>(settings.tenant, 'Task', `${prefix}${task.id}`.slice(0, 64));
+    if (source) {
+      await offerSource(tx, source.resource);
+    }
+  }
+
+  /** The status of a referral an organisation originated goes back to its own Task. */
+  async function notifyOriginator(tx: StoreOps, source: Task): Promise<void> {
+    const origin = source.meta?.tag?.find((t) => t.system === ORIGIN_SYSTEM)?.code;
+    if (!origin?.startsWith('partner:')) {
+      return;
+    }
+    const tenant = origin.slice('partner:'.length);
+    const id = (source.id ?? '').slice(originPrefix(tenant).length);
+    const original = await tx.readResource<Task>(tenant, 'Task', id);
+    if (original && !original.deleted && (original.resource.status !== source.status || JSON.stringify(original.resource.output) !== JSON.stringify(source.output))) {
+      const back: Task = { ...original.resource, status: source.status, statusReason: source.statusReason, lastModified: source.lastModified };
+      if (!back.statusReason) delete back.statusReason;
+      await upsert(tx, tenant, back);
+    }
+  }
 
   function actorOf(ctx: RestContext): Actor {
     return ctx.actor ? party(ctx.actor) : PLATFORM;
@@ -168,6 +213,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
     }
     if (current !== source) {
       await notifyOrigin(tx, current);
+      await notifyOriginator(tx, current);
     }
   }
 
@@ -213,6 +259,18 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
     }
     await tx.enqueue({ destination: origin, orderingKey: `Task/${source.id}`, reason: 'source-task-changed', payload: { tenant: settings.tenant, resourceType: 'Task', id: source.id } });
   }
+}
+
+function originPrefix(tenant: string): string {
+  return `o-${tenant}-`;
+}
+
+function rewriteRefs(value: unknown, rename: (ref: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, rename));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'reference' && typeof v === 'string' ? rename(v) : rewriteRefs(v, rename)]));
+  }
+  return value;
 }
 
 function isReferralTask(task: Task): boolean {
