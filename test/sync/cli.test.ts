@@ -22,7 +22,11 @@ function io() {
   return { out, err, io: { stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s) } };
 }
 
+// The configuration file names a SQLite data directory; DATABASE_URL would override it.
+const databaseUrl = process.env.DATABASE_URL;
+
 beforeAll(async () => {
+  delete process.env.DATABASE_URL;
   ehr = await startReferenceEhr();
   dir = mkdtempSync(path.join(tmpdir(), 'sync-cli-'));
   configFile = path.join(dir, 'gateway.config.yaml');
@@ -40,6 +44,7 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
+  if (databaseUrl !== undefined) process.env.DATABASE_URL = databaseUrl;
   await ehr?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -36,7 +36,12 @@ const engine = createSyncEngine({
 });
 process.stdout.write('ready\n');
 for (;;) {
-  const report = await engine.runOnce();
-  process.stdout.write(`${JSON.stringify(report)}\n`);
+  try {
+    const report = await engine.runOnce();
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } catch {
+    // A failed cycle (EHR or store busy) is retried, as the scheduler would on its next tick.
+    process.stdout.write('{"failed":true}\n');
+  }
   await new Promise((r) => setTimeout(r, 20));
 }
