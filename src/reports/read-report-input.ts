@@ -103,8 +103,11 @@ async function referralHistories(store: Store, tenant: string, period: ReportPer
   const out: Task[][] = [];
   for (const versions of grouped.values()) {
     const tasks = versions.map((v) => v.resource as Task);
-    // SDOHCC TaskForReferralManagement: Task.focus is the ServiceRequest being fulfilled.
-    if (parseReference(tasks[tasks.length - 1].focus?.reference)?.resourceType === 'ServiceRequest') out.push(tasks);
+    const last = tasks[tasks.length - 1];
+    // SDOHCC TaskForReferralManagement: Task.focus is the ServiceRequest being fulfilled. The
+    // platform's mirrors of downstream Tasks (partOf a source Task) are not referrals of their
+    // own: the source Task, which reflects them, is counted once.
+    if (parseReference(last.focus?.reference)?.resourceType === 'ServiceRequest' && !last.partOf?.length) out.push(tasks);
   }
   return out;
 }
