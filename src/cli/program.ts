@@ -6,7 +6,9 @@ import { auditCommand } from './audit-command.ts';
 import { mapCommand } from './map-command.ts';
 import { partnerCommand } from './partner-command.ts';
 import { reportCommand } from './report-command.ts';
+import { replayCommand } from './replay-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { syncCommand } from './sync-command.ts';
 import { validateCommand } from './validate-command.ts';
 
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   program.addCommand(partnerCommand());
   program.addCommand(auditCommand());
   program.addCommand(reportCommand());
+  program.addCommand(syncCommand());
+  program.addCommand(replayCommand());
   // Usage errors anywhere exit 2 through main(), not from inside commander.
   const override = (command: Command): void => {
     command.exitOverride();
