@@ -31,6 +31,8 @@ export interface SyncEngineOptions {
   /** Client settings over the configured ones (tests: shorter waits). */
   clientOverrides?: Partial<EhrConfigInput>;
   workerId?: string;
+  /** How long a claimed outbox item stays with its worker before another may take it (a crashed worker's items come back after it). */
+  workerLeaseMs?: number;
 }
 
 export interface EhrCycle {
@@ -91,6 +93,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     maxAttempts: options.maxAttempts ?? SYNC_DEFAULTS.maxAttempts,
     backoff: options.backoff ?? SYNC_DEFAULTS.backoff,
     workerId: options.workerId,
+    leaseMs: options.workerLeaseMs,
   });
 
   async function pollOne(name: string, fence?: Fence, signal?: AbortSignal): Promise<EhrCycle> {

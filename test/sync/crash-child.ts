@@ -33,6 +33,8 @@ const engine = createSyncEngine({
   pageSize: 10,
   clientOverrides: { maxAttempts: 2, backoffBaseMs: 5, backoffMaxMs: 20 },
   workerId: `child-${process.pid}`,
+  // Items claimed by a killed child come back after this.
+  workerLeaseMs: 3_000,
 });
 process.stdout.write('ready\n');
 for (;;) {

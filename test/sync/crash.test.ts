@@ -8,6 +8,9 @@ import path from 'node:path';
 import type { Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open.ts';
+import { loadSearchParameters, packageSearchParameters } from '../../src/search/definitions.ts';
+import { createIndexer } from '../../src/search/indexer.ts';
+import { packagesDir } from '../support/packages-dir.ts';
 import type { Store } from '../../src/store/store.ts';
 import { ORIGIN_SYSTEM } from '../../src/coordination/platform.ts';
 import { localIdOf, OUTCOME_ID_SYSTEM } from '../../src/sync/ehr-tags.ts';
@@ -52,8 +55,11 @@ async function killed(child: ChildProcess): Promise<void> {
   await exit;
 }
 
+// The parent writes platform changes too: with the gateway's indexer, so search stays right.
+const indexer = createIndexer(loadSearchParameters(packageSearchParameters(packagesDir() ?? '')));
+
 async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore({ dataDir });
+  const store = await openStore({ dataDir, indexer });
   try {
     return await fn(store);
   } finally {
