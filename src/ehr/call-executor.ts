@@ -25,6 +25,11 @@ export interface CallDeps {
   now(): number;
   random(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Called after every exchange with the EHR (status 0 when no HTTP answer came), e.g. to write
+   * an AuditEvent per outbound call; a failure here fails the call, so nothing goes unaudited.
+   */
+  onExchange?(method: string, url: string, status: number): Promise<void>;
 }
 
 export const realCallDeps: CallDeps = {
@@ -77,6 +82,7 @@ export async function executeCall(limits: Limits, target: CallTarget, deps: Call
       maxBytes: limits.maxResponseBytes,
       signal: call.signal,
     });
+    await deps.onExchange?.(call.method, String(call.url), 'status' in result ? result.status : 0);
     let failure: EhrFailureCause;
     let wait = backoffDelayMs(attempt, limits.backoffBaseMs, limits.backoffMaxMs, deps.random);
     switch (result.kind) {

@@ -5,6 +5,7 @@ import type { EhrConfig as GatewayEhrConfig } from '../config/config.ts';
 import type { PlatformSettings } from '../coordination/platform.ts';
 import type { EhrClient } from '../ehr/ehr-client.ts';
 import { createEhrClient } from '../ehr/http-ehr-client.ts';
+import { auditOutbound } from '../security/index.ts';
 import type { EhrConfigInput } from '../ehr/config.ts';
 import type { FhirRest } from '../rest/fhir-rest.ts';
 import type { Store } from '../store/store.ts';
@@ -66,7 +67,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const deliverers = new Map<string, Deliverer>();
   for (const ehr of options.ehrs) {
     const input = { ...ehrClientInput(ehr), ...options.clientOverrides };
-    const client = createEhrClient(input);
+    // IHE Basic Audit: one AuditEvent per outbound EHR call, in the platform's tenant.
+    const client = createEhrClient(input, {
+      onExchange: async (method, url, status) => {
+        await auditOutbound(options.store, { tenant: options.settings.tenant, method, url, status });
+      },
+    });
     clients.set(ehr.name, client);
     pollers.set(
       ehr.name,
