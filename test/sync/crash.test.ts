@@ -94,7 +94,7 @@ describe('crash', () => {
     // Last run to the end.
     const final = startChild();
     await final.ready;
-    const until = Date.now() + 90_000;
+    const until = Date.now() + 240_000;
     let done = false;
     // One connection for the watch, opened once (each open takes the write lock for migrations).
     await withStore(async (watch) => {
@@ -140,7 +140,7 @@ describe('crash', () => {
     expect(ehrDuplicates).toBe(0);
     expect(result.dead).toBe(0);
     expect(monotonic).toBe(true);
-  }, 180_000);
+  }, 420_000);
 });
 
 function procedureIdFor(task: Task): string {
