@@ -2,16 +2,14 @@
 // Walks the audit trail's hash chain (issue 8, Audit) and reports whether every record is
 // intact. Exit 0 when intact, 1 when a record was changed, removed or reordered, 2 on usage
 // errors. Prints the number of records checked and the first broken seq, never event contents.
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { programCommand, runDefined, type CliIo } from './command-runner.ts';
 import { loadConfig } from '../config/load.ts';
 import { firstText, normalize } from '../fhir/index.ts';
 import { verifyAuditChain } from '../security/audit-trail.ts';
 import { openStore } from '../store/open.ts';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo };
 
 interface VerifyOptions {
   config?: string;
@@ -64,30 +62,11 @@ async function verify(options: VerifyOptions, io: CliIo): Promise<number> {
   }
 }
 
-export async function runAudit(argv: string[], io: CliIo): Promise<number> {
-  const result = { code: 0 };
-  const cmd = define(new Command('audit'), io, result)
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  for (const sub of cmd.commands) {
-    sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  }
-  try {
-    await cmd.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
-  return result.code;
+export function runAudit(argv: string[], io: CliIo): Promise<number> {
+  return runDefined('audit', define, argv, io);
 }
 
 /** The commander wrapper for the `gateway` program; sets process.exitCode. */
 export function auditCommand(): Command {
-  const result = { code: 0 };
-  const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-  const cmd = define(new Command('audit'), io, result);
-  cmd.hook('postAction', () => {
-    process.exitCode = result.code;
-  });
-  return cmd;
+  return programCommand('audit', define);
 }

@@ -3,6 +3,7 @@
 // `gateway map test [name]`: runs the golden tests of the shipped and any user mappings.
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
+import type { CliIo } from './command-runner.ts';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { createConformance } from '../conformance/index.ts';
 import { normalize } from '../fhir/errors.ts';
@@ -17,10 +18,7 @@ import {
 } from '../mapping/index.ts';
 import type { ResourceValidator } from '../mapping/index.ts';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo };
 
 export interface MapDeps {
   /** Output validator; default: the conformance engine when present, else structure checks. */

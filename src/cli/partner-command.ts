@@ -3,7 +3,8 @@
 // hash. Exit 0 on success, 1 when the store refuses, 2 on usage errors.
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { programCommand, runDefined, type CliIo } from './command-runner.ts';
 import { loadConfig } from '../config/load.ts';
 import { firstText, normalize } from '../fhir/index.ts';
 import { newApiKey } from '../security/api-keys.ts';
@@ -11,10 +12,7 @@ import { parseScopes } from '../security/scopes.ts';
 import { openStore } from '../store/open.ts';
 import type { Credential, Store } from '../store/store.ts';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo };
 
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -148,26 +146,11 @@ function define(root: Command, io: CliIo, result: { code: number }): Command {
   return root;
 }
 
-export async function runPartner(argv: string[], io: CliIo): Promise<number> {
-  const result = { code: 0 };
-  const cmd = define(new Command('partner'), io, result);
-  for (const c of [cmd, ...cmd.commands]) c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  try {
-    await cmd.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
-  return result.code;
+export function runPartner(argv: string[], io: CliIo): Promise<number> {
+  return runDefined('partner', define, argv, io);
 }
 
 /** The commander wrapper for the `gateway` program; sets process.exitCode. */
 export function partnerCommand(): Command {
-  const result = { code: 0 };
-  const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-  const cmd = define(new Command('partner'), io, result);
-  cmd.hook('postAction', () => {
-    process.exitCode = result.code;
-  });
-  return cmd;
+  return programCommand('partner', define);
 }

@@ -2,16 +2,14 @@
 // (RELIABILITY.md, outbox: "moves the item to a dead-letter list with the reason"; an
 // operator decides and replays). Prints ids, destinations, attempts and reasons, never
 // payload contents. Exit 0 when done, 1 when an id was not found, 2 on usage errors.
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { programCommand, runDefined, type CliIo } from './command-runner.ts';
 import { loadConfig } from '../config/load.ts';
 import { firstText, normalize } from '../fhir/index.ts';
 import { openStore } from '../store/open.ts';
 import type { DeadLetter, Store } from '../store/store.ts';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo };
 
 interface ReplayOptions {
   id?: string[];
@@ -98,27 +96,11 @@ async function allDeadLetters(store: Store): Promise<DeadLetter[]> {
   }
 }
 
-export async function runReplay(argv: string[], io: CliIo): Promise<number> {
-  const result = { code: 0 };
-  const cmd = define(new Command('replay'), io, result)
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  try {
-    await cmd.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
-  return result.code;
+export function runReplay(argv: string[], io: CliIo): Promise<number> {
+  return runDefined('replay', define, argv, io);
 }
 
 /** The commander wrapper for the `gateway` program; sets process.exitCode. */
 export function replayCommand(): Command {
-  const result = { code: 0 };
-  const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-  const cmd = define(new Command('replay'), io, result);
-  cmd.hook('postAction', () => {
-    process.exitCode = result.code;
-  });
-  return cmd;
+  return programCommand('replay', define);
 }

@@ -3,6 +3,7 @@
 // configuration names (or --data-dir / --database-url). Exit 0 with the report on stdout,
 // 1 when the store fails, 2 on usage errors (every problem of the options listed).
 import { Command, CommanderError, Option } from 'commander';
+import type { CliIo } from './command-runner.ts';
 import { loadConfig } from '../config/load.ts';
 import { OperationOutcomeError, firstText, normalize, statusOf } from '../fhir/index.ts';
 import { runReferralReport } from '../reports/referral-report.ts';
@@ -10,10 +11,7 @@ import { parseReportRequest } from '../reports/report-request.ts';
 import { reportCsv, reportTable } from '../reports/report-rows.ts';
 import { openStore } from '../store/open.ts';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo };
 
 const FORMATS = ['table', 'csv', 'json'] as const;
 type CliFormat = (typeof FORMATS)[number];

@@ -2,17 +2,15 @@
 // configured EHR (or one), printed as figures; exit 0 when it completed, 1 when it failed,
 // 2 on usage errors. The HTTP server starts on a loopback port for the cycle only (the
 // coordinator's writes need the gateway's base URL: set publicBaseUrl in production).
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { programCommand, runDefined, type CliIo } from './command-runner.ts';
 import { loadConfig } from '../config/load.ts';
 import { firstText, normalize } from '../fhir/index.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startGateway } from '../main.ts';
 import { createSyncEngine, type CycleReport } from '../sync/sync-engine.ts';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo };
 
 interface SyncOptions {
   once?: boolean;
@@ -69,27 +67,11 @@ export function formatReport(report: CycleReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function runSync(argv: string[], io: CliIo): Promise<number> {
-  const result = { code: 0 };
-  const cmd = define(new Command('sync'), io, result)
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  try {
-    await cmd.parseAsync(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
-  return result.code;
+export function runSync(argv: string[], io: CliIo): Promise<number> {
+  return runDefined('sync', define, argv, io);
 }
 
 /** The commander wrapper for the `gateway` program; sets process.exitCode. */
 export function syncCommand(): Command {
-  const result = { code: 0 };
-  const io: CliIo = { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) };
-  const cmd = define(new Command('sync'), io, result);
-  cmd.hook('postAction', () => {
-    process.exitCode = result.code;
-  });
-  return cmd;
+  return programCommand('sync', define);
 }

@@ -7,14 +7,12 @@ import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
+import type { CliIo } from './command-runner.ts';
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import { createConformance, type Conformance } from '../conformance/index.ts';
 import { hasErrors, issue, validationOutcome } from '../fhir/outcomes.ts';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export type { CliIo };
 
 interface ValidateOptions {
   profile: string[];
