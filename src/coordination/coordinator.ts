@@ -25,6 +25,7 @@ import {
   type PlatformContext,
   type SourceReferral,
 } from '../workflow/index.ts';
+import { rewriteReferences } from '../workflow/reference-rewrite.ts';
 import { ORIGIN_SYSTEM, PARTNER_REFERRAL_ID, type PlatformSettings } from './platform.ts';
 
 export interface CoordinatorOptions {
@@ -98,7 +99,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
     }
     const rename = (ref: string): string => (refs.has(ref) ? ref.replace('/', `/${prefix}`) : ref);
     for (const version of await tx.readMany(tenant, [...refs])) {
-      const copy = rewriteRefs(version.resource, rename) as Resource;
+      const copy = rewriteReferences(version.resource, rename);
       copy.id = `${prefix}${version.id}`.slice(0, 64);
       copy.meta = { ...copy.meta, tag: [...(copy.meta?.tag ?? []).filter((t) => t.system !== ORIGIN_SYSTEM), { system: ORIGIN_SYSTEM, code: `partner:${tenant}` }] };
       await upsert(tx, settings.tenant, copy);
@@ -263,14 +264,6 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
 
 function originPrefix(tenant: string): string {
   return `o-${tenant}-`;
-}
-
-function rewriteRefs(value: unknown, rename: (ref: string) => string): unknown {
-  if (Array.isArray(value)) return value.map((v) => rewriteRefs(v, rename));
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === 'reference' && typeof v === 'string' ? rename(v) : rewriteRefs(v, rename)]));
-  }
-  return value;
 }
 
 function isReferralTask(task: Task): boolean {

@@ -9,6 +9,7 @@ import type { PreferReturn, RestContext, RestResult } from './context.ts';
 import { dispatch, type RestRequest } from './dispatch.ts';
 import type { FhirRest } from './fhir-rest.ts';
 import { versionFromIfMatch } from './etag.ts';
+import { rewriteReferences } from '../workflow/reference-rewrite.ts';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
 const MAX_ENTRIES = 1000;
@@ -102,21 +103,7 @@ function resolveUuids(requests: EntryRequest[], newId: () => string): EntryReque
   if (map.size === 0) {
     return requests;
   }
-  return requests.map((request) => ({ ...request, body: request.body === undefined ? undefined : rewrite(request.body, map) }));
-}
-
-function rewrite(value: unknown, map: Map<string, string>): unknown {
-  if (Array.isArray(value)) {
-    return value.map((v) => rewrite(v, map));
-  }
-  if (typeof value === 'object' && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [key, v] of Object.entries(value)) {
-      out[key] = key === 'reference' && typeof v === 'string' && map.has(v) ? map.get(v) : rewrite(v, map);
-    }
-    return out;
-  }
-  return value;
+  return requests.map((request) => ({ ...request, body: request.body === undefined ? undefined : rewriteReferences(request.body as object, (ref) => map.get(ref) ?? ref) }));
 }
 
 async function runEntry(rest: FhirRest, ctx: RestContext, request: EntryRequest): Promise<BundleEntry> {
