@@ -28,6 +28,7 @@ import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import type { PlatformSettings } from './coordination/platform.ts';
 import { startSyncService, type SyncService } from './sync/sync-service.ts';
+import { outboxOptions } from './sync/sync-engine.ts';
 import { webhookDeliverer } from './coordination/webhooks.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -107,7 +108,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       // The outbox worker runs even without EHRs: partner webhooks go through it too.
       const webhooks = webhookDeliverer({ store, engine, settings, urlAllowList: config.security.urlAllowList });
       const ehrs = demoEhr ? [demoEhrConnection(demoEhr)] : config.ehrs;
-      sync = startSyncService({ store, rest, settings, ehrs, logger, extraDeliverers: new Map([['webhook:*', webhooks]]) });
+      sync = startSyncService({ store, rest, settings, ehrs, logger, ...outboxOptions(config.outbox), extraDeliverers: new Map([['webhook:*', webhooks]]) });
       closers.unshift(() => sync!.stop());
     }
     if (demoEhr) {

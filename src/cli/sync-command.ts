@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.ts';
 import { firstText, normalize } from '../fhir/index.ts';
 import { createLogger } from '../logging/logger.ts';
 import { startGateway } from '../main.ts';
-import { createSyncEngine, type CycleReport } from '../sync/sync-engine.ts';
+import { createSyncEngine, outboxOptions, type CycleReport } from '../sync/sync-engine.ts';
 
 export type { CliIo };
 
@@ -44,7 +44,7 @@ async function syncOnce(options: SyncOptions, io: CliIo): Promise<number> {
     const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
     const gateway = await startGateway({ ...config, port: 0, host: '127.0.0.1', demo: 'off' }, logger, { schedules: false });
     try {
-      const engine = createSyncEngine({ store: gateway.store, rest: gateway.rest, settings: gateway.settings, ehrs });
+      const engine = createSyncEngine({ store: gateway.store, rest: gateway.rest, settings: gateway.settings, ehrs, ...outboxOptions(config.outbox) });
       const report = await engine.runOnce();
       io.stdout(formatReport(report));
       return 0;

@@ -53,6 +53,22 @@ export interface SecurityConfig {
   urlAllowList: string[];
 }
 
+/** The outbox worker that delivers changes to EHRs and partner webhooks (RELIABILITY.md, durable outbox). */
+export interface OutboxConfig {
+  /** Attempts per item before it goes to the dead-letter list. */
+  maxAttempts: number;
+  /** Backoff before the second attempt; doubles per attempt, with jitter, up to `backoffMaxMs`. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Items claimed per round. */
+  batchSize: number;
+  /** How long a claimed item stays with its worker before another may take it (a crashed worker's items come back after it). */
+  claimLeaseMs: number;
+}
+
+/** Outbox defaults: 12 attempts over about an hour and a half (2 s doubling, capped at 15 minutes). */
+export const OUTBOX_DEFAULTS: OutboxConfig = { maxAttempts: 12, backoffBaseMs: 2_000, backoffMaxMs: 15 * 60_000, batchSize: 32, claimLeaseMs: 120_000 };
+
 export interface GatewayConfig {
   port: number;
   host: string;
@@ -76,6 +92,7 @@ export interface GatewayConfig {
   demo: 'auto' | 'on' | 'off';
   ehrs: EhrConfig[];
   security: SecurityConfig;
+  outbox: OutboxConfig;
 }
 
 const ehrAuthSchema = {
@@ -169,7 +186,19 @@ export const configSchema: JSONSchemaType<GatewayConfig> = {
       required: ['tokenLifetimeSeconds', 'rateLimit', 'urlAllowList'],
       additionalProperties: false,
     },
+    outbox: {
+      type: 'object',
+      properties: {
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 },
+        backoffBaseMs: { type: 'integer', minimum: 1, maximum: 3600000 },
+        backoffMaxMs: { type: 'integer', minimum: 1, maximum: 86400000 },
+        batchSize: { type: 'integer', minimum: 1, maximum: 1000 },
+        claimLeaseMs: { type: 'integer', minimum: 1000, maximum: 86400000 },
+      },
+      required: ['maxAttempts', 'backoffBaseMs', 'backoffMaxMs', 'batchSize', 'claimLeaseMs'],
+      additionalProperties: false,
+    },
   },
-  required: ['port', 'host', 'dataDir', 'fhirPackagesDir', 'profilesDir', 'mappingsDir', 'logLevel', 'limits', 'demo', 'ehrs', 'security'],
+  required: ['port', 'host', 'dataDir', 'fhirPackagesDir', 'profilesDir', 'mappingsDir', 'logLevel', 'limits', 'demo', 'ehrs', 'security', 'outbox'],
   additionalProperties: false,
 };

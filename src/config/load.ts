@@ -8,7 +8,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { OperationOutcomeError, badRequest } from '../fhir/index.ts';
-import { configSchema, type EhrConfig, type GatewayConfig } from './config.ts';
+import { configSchema, OUTBOX_DEFAULTS, type EhrConfig, type GatewayConfig } from './config.ts';
 
 export const DEFAULT_CONFIG_FILE = 'gateway.config.yaml';
 /** FHIR SDOHCC: poll no more often than every 15 minutes; here on weekdays during business hours. */
@@ -33,6 +33,11 @@ export const ENVIRONMENT: Record<string, { field: string; type: 'string' | 'inte
   GATEWAY_ADMIN_TOKEN: { field: 'security.adminToken', type: 'string' },
   GATEWAY_ADMIN_TOKEN_FILE: { field: 'security.adminTokenFile', type: 'string' },
   GATEWAY_TOKEN_SECRET: { field: 'security.tokenSecret', type: 'string' },
+  GATEWAY_OUTBOX_MAX_ATTEMPTS: { field: 'outbox.maxAttempts', type: 'integer' },
+  GATEWAY_OUTBOX_BACKOFF_BASE_MS: { field: 'outbox.backoffBaseMs', type: 'integer' },
+  GATEWAY_OUTBOX_BACKOFF_MAX_MS: { field: 'outbox.backoffMaxMs', type: 'integer' },
+  GATEWAY_OUTBOX_BATCH_SIZE: { field: 'outbox.batchSize', type: 'integer' },
+  GATEWAY_OUTBOX_CLAIM_LEASE_MS: { field: 'outbox.claimLeaseMs', type: 'integer' },
 };
 
 /** The profiles and mappings shipped with the gateway, wherever it is started from. */
@@ -53,6 +58,7 @@ export function defaultConfig(cwd: string): GatewayConfig {
     demo: 'auto',
     ehrs: [],
     security: { tokenLifetimeSeconds: 300, rateLimit: { requestsPerMinute: 600, burst: 100 }, urlAllowList: [] },
+    outbox: { ...OUTBOX_DEFAULTS },
   };
 }
 
@@ -78,7 +84,7 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
     const filePath = path.resolve(cwd, file);
     const fromFile = readConfigFile(filePath);
     for (const [key, value] of Object.entries(fromFile)) {
-      config[key] = (key === 'limits' || key === 'security') && isObject(value) ? { ...(config[key] as object), ...value } : value;
+      config[key] = (key === 'limits' || key === 'security' || key === 'outbox') && isObject(value) ? { ...(config[key] as object), ...value } : value;
       sources.set(key, path.basename(filePath));
     }
   }
@@ -103,6 +109,10 @@ export function loadConfig(options: LoadOptions = {}): GatewayConfig {
 
   if (!validateConfig(config)) {
     throw new OperationOutcomeError(badRequest(describe(validateConfig.errors?.[0], sources), fieldOf(validateConfig.errors?.[0])));
+  }
+  if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
+    const source = sources.get('outbox.backoffMaxMs') ?? sources.get('outbox');
+    throw new OperationOutcomeError(badRequest(`Invalid configuration: outbox.backoffMaxMs must not be below outbox.backoffBaseMs${source ? ` (from ${source})` : ''}`, 'outbox.backoffMaxMs'));
   }
   return config;
 }

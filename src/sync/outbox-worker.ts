@@ -4,6 +4,7 @@
 // from the store's claim (only the oldest unfinished item of a key is ever claimed); items of
 // different keys are delivered concurrently, so one bad item never blocks the others.
 import { randomUUID } from 'node:crypto';
+import { OUTBOX_DEFAULTS } from '../config/config.ts';
 import type { OutboxItem, Store } from '../store/store.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
 import { safeErrorText } from './error-text.ts';
@@ -66,8 +67,8 @@ export function addStats(into: DrainStats, more: DrainStats): DrainStats {
 export function createOutboxWorker(options: OutboxWorkerOptions): OutboxWorker {
   const store = options.store;
   const workerId = options.workerId ?? `worker-${randomUUID()}`;
-  const batchSize = options.batchSize ?? 32;
-  const leaseMs = options.leaseMs ?? 120_000;
+  const batchSize = options.batchSize ?? OUTBOX_DEFAULTS.batchSize;
+  const leaseMs = options.leaseMs ?? OUTBOX_DEFAULTS.claimLeaseMs;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
 

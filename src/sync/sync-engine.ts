@@ -1,7 +1,7 @@
 // The sync engine for every configured EHR: a poller and an outbox deliverer per EHR, one
 // outbox worker for all of them, and the scheduled jobs (poll, then drain) that the
 // scheduler runs once per tick across replicas.
-import type { EhrConfig as GatewayEhrConfig } from '../config/config.ts';
+import { OUTBOX_DEFAULTS, type EhrConfig as GatewayEhrConfig, type OutboxConfig } from '../config/config.ts';
 import type { PlatformSettings } from '../coordination/platform.ts';
 import type { EhrClient } from '../ehr/ehr-client.ts';
 import { createEhrClient } from '../ehr/http-ehr-client.ts';
@@ -34,6 +34,8 @@ export interface SyncEngineOptions {
   workerId?: string;
   /** How long a claimed outbox item stays with its worker before another may take it (a crashed worker's items come back after it). */
   workerLeaseMs?: number;
+  /** Outbox items claimed per round. */
+  batchSize?: number;
 }
 
 export interface EhrCycle {
@@ -57,9 +59,19 @@ export interface SyncEngine {
 }
 
 export const SYNC_DEFAULTS = {
-  maxAttempts: 12,
-  backoff: { baseMs: 2_000, maxMs: 15 * 60_000 },
+  maxAttempts: OUTBOX_DEFAULTS.maxAttempts,
+  backoff: { baseMs: OUTBOX_DEFAULTS.backoffBaseMs, maxMs: OUTBOX_DEFAULTS.backoffMaxMs },
 } as const;
+
+/** The engine's outbox options from the gateway's `outbox` settings. */
+export function outboxOptions(outbox: OutboxConfig): Pick<SyncEngineOptions, 'maxAttempts' | 'backoff' | 'batchSize' | 'workerLeaseMs'> {
+  return {
+    maxAttempts: outbox.maxAttempts,
+    backoff: { baseMs: outbox.backoffBaseMs, maxMs: outbox.backoffMaxMs },
+    batchSize: outbox.batchSize,
+    workerLeaseMs: outbox.claimLeaseMs,
+  };
+}
 
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const pollers = new Map<string, Poller>();
@@ -99,7 +111,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     maxAttempts: options.maxAttempts ?? SYNC_DEFAULTS.maxAttempts,
     backoff: options.backoff ?? SYNC_DEFAULTS.backoff,
     workerId: options.workerId,
-    leaseMs: options.workerLeaseMs,
+    leaseMs: options.workerLeaseMs ?? OUTBOX_DEFAULTS.claimLeaseMs,
+    batchSize: options.batchSize ?? OUTBOX_DEFAULTS.batchSize,
   });
 
   async function pollOne(name: string, fence?: Fence, signal?: AbortSignal): Promise<EhrCycle> {
