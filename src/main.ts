@@ -29,6 +29,7 @@ import type { Store } from './store/store.ts';
 import type { PlatformSettings } from './coordination/platform.ts';
 import { startSyncService, type SyncService } from './sync/sync-service.ts';
 import { outboxOptions } from './sync/sync-engine.ts';
+import { assertEhrUrlsAllowed } from './sync/ehr-url-check.ts';
 import { webhookDeliverer } from './coordination/webhooks.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -51,6 +52,8 @@ export interface StartOptions {
 }
 
 export async function startGateway(config: GatewayConfig, logger: Logger, options: StartOptions = {}): Promise<Gateway> {
+  // EHR URLs pass the outbound URL rule before anything starts (the demo EHR is the gateway's own).
+  await assertEhrUrlsAllowed(config.ehrs, config.security.urlAllowList);
   mkdirSync(config.dataDir, { recursive: true });
   const conformance = await createConformance({ packagesDir: config.fhirPackagesDir, profilesDir: config.profilesDir });
   for (const problem of conformance.loadIssues) {

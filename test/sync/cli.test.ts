@@ -39,6 +39,7 @@ beforeAll(async () => {
       mappingsDir: path.resolve(import.meta.dirname, '../../mappings'),
       logLevel: 'warn',
       demo: 'off',
+      security: { urlAllowList: ['127.0.0.1'] },
       ehrs: [{ name: 'cli-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [OWNER], pollSchedule: '*/15 7-19 * * 1-5', timeoutMs: 5_000 }],
     }),
   );

@@ -13,6 +13,8 @@ beforeAll(async () => {
   ehr = await startReferenceEhr();
   gateway = await startTestGateway('sqlite', {
     ehrs: [{ name: 'wired', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [OWNER], pollSchedule: '* * * * * *', timeoutMs: 5_000 }],
+    // The reference EHR listens on loopback, which the outbound URL rule refuses unless allow-listed.
+    security: { urlAllowList: ['127.0.0.1'] } as TestGateway['config']['security'],
   });
 });
 afterAll(async () => {
