@@ -85,7 +85,9 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     const baseUrl = config.publicBaseUrl ?? `${url}/`;
-    const settings = { baseUrl, organization: { reference: DEFAULT_PLATFORM_ORGANIZATION }, tenant: ANONYMOUS_TENANT, requiresConsent: true };
+    // Organisations an EHR routes are clinics an organisation can refer to (through that EHR's outbox).
+    const clinics = config.ehrs.flatMap((ehr) => ehr.organizations.map((organization) => ({ organization, ehr: ehr.name })));
+    const settings = { baseUrl, organization: { reference: DEFAULT_PLATFORM_ORGANIZATION }, tenant: ANONYMOUS_TENANT, requiresConsent: true, clinics };
     const hooks = createCoordinator({ settings });
     const rest = new FhirRest({ store, parameters, validate: (resource) => conformance.validate(resource), hooks });
     const security = securityLayer({ config, store, logger, baseUrl, demo });

@@ -8,6 +8,11 @@
 // - A partner's change to its downstream Task is checked (state machine, who may change
 //   what), mirrored, reflected on the source Task, and its outcomes copied back; an EHR
 //   holding the source gets an outbox item.
+// - A referral an organisation originates (it is the requester) is copied into the platform's
+//   record and offered the same way; when its target is a clinic reached through an EHR
+//   (settings.clinics), an outbox item for that EHR is written instead, and the EHR's Task
+//   (taken in by the sync engine, partOf the platform's Task) is the clinic's answer: its
+//   changes are checked with the clinic as owner and reflected back to the originator.
 import type { Consent, OperationOutcomeIssue, Patient, Procedure, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { RestContext, WriteEvent, WriteHooks } from '../rest/context.ts';
 import type { Partner, StoredVersion, StoreOps } from '../store/store.ts';
@@ -26,7 +31,7 @@ import {
   type SourceReferral,
 } from '../workflow/index.ts';
 import { rewriteReferences } from '../workflow/reference-rewrite.ts';
-import { ORIGIN_SYSTEM, PARTNER_REFERRAL_ID, type PlatformSettings } from './platform.ts';
+import { ORIGIN_SYSTEM, ORIGINATED_DELIVERY, PARTNER_REFERRAL_ID, type OriginatedDelivery, type PlatformSettings } from './platform.ts';
 
 export interface CoordinatorOptions {
   settings: PlatformSettings;
@@ -51,7 +56,8 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
         // accepted when it is first seen); parties must start them as draft or requested.
         return [];
       }
-      const issues = checkTaskChange(event.before as Task | undefined, after, actorOf(event.ctx));
+      const actor = (await clinicActor(event.tx, event.ctx, event.before as Task | undefined, after)) ?? actorOf(event.ctx);
+      const issues = checkTaskChange(event.before as Task | undefined, after, actor);
       if (event.ctx.tenant !== settings.tenant && event.before === undefined && !isOriginatedBy(after, event.ctx)) {
         issues.push({
           severity: 'error',
@@ -71,7 +77,10 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
       const tx = event.tx;
       if (event.ctx.tenant === settings.tenant) {
         if (resource.partOf?.length) {
-          return; // A mirror of a downstream Task: changed by the coordinator itself.
+          if (isEhrCopy(resource)) {
+            await onClinicTask(tx, resource); // An EHR's Task for a referral an organisation originated.
+          }
+          return; // Otherwise a mirror of a downstream Task: changed by the coordinator itself.
         }
         await offerSource(tx, resource);
         await closeDownstream(tx, resource);
@@ -94,7 +103,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
     const prefix = originPrefix(tenant);
     const refs = new Set<string>([`Task/${task.id}`]);
     const sr = await readLocal<ServiceRequest>(tx, tenant, task.focus);
-    for (const ref of [task.focus?.reference, task.for?.reference, ...(sr?.supportingInfo ?? []).map((r) => r.reference)]) {
+    for (const ref of [task.focus?.reference, task.for?.reference, ...[...(sr?.supportingInfo ?? []), ...(sr?.reasonReference ?? [])].map((r) => r.reference)]) {
       if (ref && /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(ref)) refs.add(ref);
     }
     const rename = (ref: string): string => (refs.has(ref) ? ref.replace('/', `/${prefix}`) : ref);
@@ -123,6 +132,66 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
       const back: Task = { ...original.resource, status: source.status, statusReason: source.statusReason, lastModified: source.lastModified };
       if (!back.statusReason) delete back.statusReason;
       await upsert(tx, tenant, back);
+      const partner = (await tx.listPartners()).find((p) => p.tenant === tenant);
+      if (partner) {
+        await notifyPartner(tx, partner, back, 'referral-status-changed');
+      }
+    }
+  }
+
+  /**
+   * Who changes an EHR's Task for an originated referral: the clinic, its owner (SDOHCC: the
+   * owner sets accepted, rejected, in-progress, completed...). Undefined for every other write.
+   */
+  async function clinicActor(tx: StoreOps, ctx: RestContext, before: Task | undefined, after: Task): Promise<Actor | undefined> {
+    if (ctx.actor !== undefined || ctx.tenant !== settings.tenant || !before?.owner?.reference || !isEhrCopy(after)) {
+      return undefined;
+    }
+    const source = await readPlatformTask(tx, after.partOf?.[0]);
+    return source && isPartnerOriginated(source) ? party(before.owner.reference) : undefined;
+  }
+
+  /** The clinic changed its Task on the EHR: reflect it on the originated referral, then on the originator's Task. */
+  async function onClinicTask(tx: StoreOps, task: Task): Promise<void> {
+    const source = await readPlatformTask(tx, task.partOf?.[0]);
+    if (!source || !isPartnerOriginated(source)) {
+      return;
+    }
+    const downstream = await mirrorsOf(tx, source);
+    let current = source;
+    for (const version of reflectOnSource(source, downstream, now()).versions) {
+      current = (await upsert(tx, settings.tenant, version)).resource as Task;
+    }
+    if (current !== source) {
+      await notifyOriginator(tx, current);
+    }
+  }
+
+  /** A Task of the platform's record named by a relative reference or an absolute one on the gateway's base. */
+  async function readPlatformTask(tx: StoreOps, reference: Reference | undefined): Promise<Task | undefined> {
+    const ref = reference?.reference ?? '';
+    const relative = ref.startsWith(settings.baseUrl) ? ref.slice(settings.baseUrl.length) : ref;
+    return /^Task\/[A-Za-z0-9\-.]{1,64}$/.test(relative) ? readLocal<Task>(tx, settings.tenant, { reference: relative }) : undefined;
+  }
+
+  /**
+   * An originated referral whose target is a clinic reached through an EHR (and not a partner):
+   * under the consent gate, an outbox item asks that EHR's deliverer to create it there.
+   */
+  async function offerToClinics(tx: StoreOps, task: Task, sr: ServiceRequest, partners: Partner[]): Promise<void> {
+    if (!isPartnerOriginated(task)) {
+      return;
+    }
+    const targets = targetsOf(task, sr).filter((ref) => !partners.some((p) => sameOrg(p.organization, ref)));
+    const routes = (settings.clinics ?? []).filter((route) => targets.some((ref) => sameOrg(route.organization, ref)));
+    const consents = routes.length ? await readConsents(tx, sr) : [];
+    for (const route of routes) {
+      const decision = consentDecision({ serviceRequest: sr, consents, policy: { requiresConsent: settings.requiresConsent }, now: now(), recipient: { reference: route.organization } });
+      if (!decision.allowed) {
+        continue; // No consent, no disclosure to the clinic either; the referral stays requested.
+      }
+      const payload: OriginatedDelivery = { kind: ORIGINATED_DELIVERY, tenant: settings.tenant, resourceType: 'Task', id: task.id ?? '', organization: route.organization };
+      await tx.enqueue({ destination: `ehr:${route.ehr}`, orderingKey: `Task/${task.id}`, reason: ORIGINATED_DELIVERY, payload });
     }
   }
 
@@ -167,6 +236,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
       await upsert(tx, settings.tenant, downstreamTask);
       await notifyPartner(tx, partner, downstreamTask, 'referral-offered');
     }
+    await offerToClinics(tx, task, sr, partners);
   }
 
   /** The requester cancelled the source: cancel every open downstream Task. */
@@ -264,6 +334,14 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
 
 function originPrefix(tenant: string): string {
   return `o-${tenant}-`;
+}
+
+function isEhrCopy(task: Task): boolean {
+  return (task.meta?.tag ?? []).some((t) => t.system === ORIGIN_SYSTEM && t.code?.startsWith('ehr:'));
+}
+
+function isPartnerOriginated(task: Task): boolean {
+  return (task.meta?.tag ?? []).some((t) => t.system === ORIGIN_SYSTEM && t.code?.startsWith('partner:'));
 }
 
 function isReferralTask(task: Task): boolean {
