@@ -59,6 +59,8 @@ export interface Fence {
 
 export interface Poller {
   pollOnce(options?: { fence?: Fence; signal?: AbortSignal }): Promise<PollStats>;
+  /** Takes in Tasks read from this EHR another way (subscription notifications) on the same path as a polled page; no cursor moves. */
+  intake(tasks: readonly Task[], options?: { signal?: AbortSignal }): Promise<PollStats>;
 }
 
 type Outcome = 'applied' | 'unchanged' | 'duplicate' | 'refused';
@@ -94,13 +96,7 @@ export function createPoller(options: PollerOptions): Poller {
       stats.pages += 1;
       // The EHR's time when the query began: everything committed before it is in these pages.
       queryTime ??= page.serverTime;
-      // Fetching the referenced resources runs a few Tasks at a time; writing stays in page order.
-      const prepared = await mapLimit(page.resources, fetchConcurrency, (task) => prepareTask(task, signal));
-      for (const item of prepared) {
-        stats.seen += 1;
-        const outcome = item.kind === 'duplicate' ? 'duplicate' : await applyTask(item);
-        stats[outcome === 'duplicate' ? 'duplicates' : outcome] += 1;
-      }
+      await takeIn(page.resources, stats, signal);
       const last = page.resources.at(-1)?.meta?.lastUpdated;
       const next = pageCursor(queryTime, last, page.bundle.link?.some((l) => l.relation === 'next') ?? false);
       if (next && (!stored || Date.parse(next) > Date.parse(stored))) {
@@ -113,6 +109,17 @@ export function createPoller(options: PollerOptions): Poller {
         stored = next;
         stats.cursorsMoved += 1;
       }
+    }
+  }
+
+  /** The one intake path, for polled pages and notified Tasks alike. */
+  async function takeIn(tasks: readonly Task[], stats: PollStats, signal?: AbortSignal): Promise<void> {
+    // Fetching the referenced resources runs a few Tasks at a time; writing stays in order.
+    const prepared = await mapLimit(tasks, fetchConcurrency, (task) => prepareTask(task, signal));
+    for (const item of prepared) {
+      stats.seen += 1;
+      const outcome = item.kind === 'duplicate' ? 'duplicate' : await applyTask(item);
+      stats[outcome === 'duplicate' ? 'duplicates' : outcome] += 1;
     }
   }
 
@@ -246,6 +253,11 @@ export function createPoller(options: PollerOptions): Poller {
       for (const organization of options.organizations) {
         await pollOrganization(organization, stats, fence, signal);
       }
+      return stats;
+    },
+    async intake(tasks, { signal } = {}) {
+      const stats = emptyPollStats();
+      await takeIn(tasks, stats, signal);
       return stats;
     },
   };
