@@ -29,6 +29,21 @@ export interface EhrConfig {
   /** node-cron expression; the default polls every 15 minutes on weekdays, 7-19 h. */
   pollSchedule: string;
   timeoutMs: number;
+  /** FHIR Subscriptions (R4 backport) rest-hook notifications from this EHR; absent = polling only. */
+  subscription?: EhrSubscriptionConfig;
+}
+
+/** Rest-hook notifications at `POST /subscriptions/{ehr}/notify` (HL7 Subscriptions R5 Backport IG for R4). */
+export interface EhrSubscriptionConfig {
+  /** Variable holding the shared secret the EHR sends in `header`; or `secretFile`, a file holding it. */
+  secretEnv?: string;
+  secretFile?: string;
+  /** Request header carrying the shared secret (the Subscription's channel.header). */
+  header: string;
+  /** Longest quiet time (no notification, no heartbeat) before polling takes over again. */
+  heartbeatSeconds: number;
+  /** What the EHR sends: focus references only (each read back from the EHR) or the resources themselves. */
+  payload: 'id-only' | 'full-resource';
 }
 
 /** Credentials, limits and outbound URL rules (docs/security.md). */
@@ -158,6 +173,19 @@ export const configSchema: JSONSchemaType<GatewayConfig> = {
           organizations: { type: 'array', items: { type: 'string', pattern: '^Organization/[A-Za-z0-9\\-.]{1,64}$' } },
           pollSchedule: { type: 'string', minLength: 9 },
           timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+          subscription: {
+            type: 'object',
+            properties: {
+              secretEnv: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,127}$', nullable: true },
+              secretFile: { type: 'string', minLength: 1, nullable: true },
+              header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$' },
+              heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 604800 },
+              payload: { type: 'string', enum: ['id-only', 'full-resource'] },
+            },
+            required: ['header', 'heartbeatSeconds', 'payload'],
+            additionalProperties: false,
+            nullable: true,
+          },
         },
         required: ['name', 'baseUrl', 'auth', 'organizations', 'pollSchedule', 'timeoutMs'],
         additionalProperties: false,

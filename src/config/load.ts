@@ -135,8 +135,12 @@ function readConfigFile(filePath: string): Record<string, unknown> {
 }
 
 function withEhrDefaults(ehr: Record<string, unknown>): Partial<EhrConfig> {
-  return { auth: { kind: 'none' }, organizations: [], pollSchedule: DEFAULT_POLL_SCHEDULE, timeoutMs: 10_000, ...ehr };
+  const withDefaults: Partial<EhrConfig> = { auth: { kind: 'none' }, organizations: [], pollSchedule: DEFAULT_POLL_SCHEDULE, timeoutMs: 10_000, ...ehr };
+  return isObject(ehr.subscription) ? { ...withDefaults, subscription: { ...SUBSCRIPTION_DEFAULTS, ...ehr.subscription } } : withDefaults;
 }
+
+/** Subscription settings left out of an EHR's `subscription` block. */
+export const SUBSCRIPTION_DEFAULTS = { header: 'X-Subscription-Secret', heartbeatSeconds: 300, payload: 'id-only' } as const;
 
 function fieldOf(error: ErrorObject | undefined): string {
   if (!error) {
