@@ -36,6 +36,8 @@ export interface SyncEngineOptions {
   workerLeaseMs?: number;
   /** Outbox items claimed per round. */
   batchSize?: number;
+  /** Whether a scheduled tick polls this EHR now (false while its subscription channel is live); default always. */
+  pollWhen?: (ehr: string) => boolean;
 }
 
 export interface EhrCycle {
@@ -137,7 +139,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         name: `poll-${ehr.name}`,
         schedule: ehr.pollSchedule,
         run: async (fence: Fence) => {
-          const cycle = await pollOne(ehr.name, fence);
+          const cycle = options.pollWhen && !options.pollWhen(ehr.name) ? { ehr: ehr.name, poll: emptyPollStats(), skipped: 'subscription live' } : await pollOne(ehr.name, fence);
           const outbox = await worker.drain();
           return { ...cycle, outbox };
         },
