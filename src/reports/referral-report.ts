@@ -30,6 +30,8 @@ export async function runReferralReport(
     tenant?: string;
     groupBy?: readonly ReportDimension[];
     pageSize?: number;
+    /** Where the facts are read from (read-report-input.ts); the projection by default. */
+    source?: 'projection' | 'history';
     onPhase?: (phase: string, ms: number) => void;
   },
 ): Promise<ReferralReportRun> {
@@ -39,7 +41,7 @@ export async function runReferralReport(
   };
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  let input = await readReportInput(store, { tenant: options.tenant ?? PLATFORM_TENANT, period: options.period, pageSize: options.pageSize, onPhase: options.onPhase });
+  let input = await readReportInput(store, { tenant: options.tenant ?? PLATFORM_TENANT, period: options.period, pageSize: options.pageSize, source: options.source, onPhase: options.onPhase });
   const t1 = performance.now();
   const readCpuMs = cpu(c0);
   const c1 = process.cpuUsage();

@@ -7,6 +7,7 @@ import { coordinationOps } from './ops/coordination.ts';
 import type { OpsContext } from './ops/context.ts';
 import { outboxOps } from './ops/outbox.ts';
 import { partnerOps } from './ops/partners.ts';
+import { referralFactsOps } from './ops/referral-facts.ts';
 import { resourceOps } from './ops/resources.ts';
 import { searchOps } from './ops/search.ts';
 
@@ -25,6 +26,7 @@ function opsOn(exec: Executor, runner: Runner, options: SqlStoreOptions): StoreO
     ...coordinationOps(ctx),
     ...auditOps(ctx),
     ...partnerOps(ctx),
+    ...referralFactsOps(ctx),
     async lock(key: string): Promise<void> {
       if (runner.dialect.lockSql) {
         await exec.all(runner.dialect.lockSql, [key]);
@@ -52,6 +54,7 @@ const reads: ReadonlySet<OpName> = new Set<OpName>([
   'listPartners',
   'findCredentials',
   'listCredentials',
+  'readReportProjection',
 ]);
 
 export function createSqlStore(runner: Runner, options: SqlStoreOptions = {}): Store {

@@ -4,6 +4,7 @@
 // forgetting a check.
 import type { Resource } from '@medplum/fhirtypes';
 import type { PageCursor, SearchQuery } from './search/query.ts';
+import type { ReportProjectionInput } from './ops/referral-facts.ts';
 
 export type { IndexKind, PageCursor, Prefix, PrefixedValue, SearchFilter, SearchQuery, SortKey, TokenValue } from './search/query.ts';
 
@@ -227,6 +228,12 @@ export interface StoreOps {
   findCredentials(lookup: string): Promise<Credential[]>;
   listCredentials(partnerId: string): Promise<Credential[]>;
   revokeCredential(id: string, at: string): Promise<boolean>;
+
+  // Report projection (tables kept with every Task/ServiceRequest/Procedure/CarePlan/Goal write).
+  /** Report input for a tenant and a half-open period [start, end) (ISO instants), read from the projection. */
+  readReportProjection(tenant: string, period: { start: string; end: string }): Promise<ReportProjectionInput>;
+  /** Rebuilds the projection of a tenant (all when undefined) from the version history. */
+  rebuildReportProjection(tenant?: string): Promise<{ versions: number }>;
 }
 
 export interface Store extends StoreOps {

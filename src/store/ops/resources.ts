@@ -8,6 +8,7 @@ import type { HistoryOptions, StoredVersion, UpdateOptions } from '../store.ts';
 import type { SqlValue } from '../sql/executor.ts';
 import { iso, type OpsContext } from './context.ts';
 import { indexRows, indexTables } from './index-rows.ts';
+import { PROJECTED_TYPES, projectVersion } from './referral-facts.ts';
 
 export interface VersionRow {
   type: string;
@@ -115,6 +116,9 @@ async function writeVersion<T extends Resource>(
   if (!deleted) {
     await writeIndex(ctx, tenant, [body]);
   }
+  if (PROJECTED_TYPES.has(type)) {
+    await projectVersion(ctx, tenant, { resource: body, versionId, lastUpdated: now, deleted });
+  }
   return { resourceType: type, id: resource.id, versionId: String(versionId), lastUpdated: iso(now), deleted, resource: body };
 }
 
@@ -156,6 +160,11 @@ export function resourceOps(ctx: OpsContext) {
       }
       await insertRows(ctx, 'resource_history', columns, rows);
       await writeIndex(ctx, tenant, written.map((v) => v.resource as Resource & { id: string }));
+      for (const v of written) {
+        if (PROJECTED_TYPES.has(v.resourceType)) {
+          await projectVersion(ctx, tenant, { resource: v.resource as Resource & { id: string }, versionId: 1, lastUpdated: Date.parse(v.lastUpdated), deleted: false });
+        }
+      }
       return written;
     },
 

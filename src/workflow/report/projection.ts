@@ -1,0 +1,215 @@
+// The report projection (pure): per resource version, the few facts the referral report
+// needs, so the store can keep them beside each write and the report can read them without
+// the resource histories. `report-facts.ts` turns whole resources into report facts; this
+// file turns one version into a compact row entry, and the rows of a tenant back into the
+// same report facts the history read produces (same window, same exclusions).
+import type { CarePlan, Goal, Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { parseReference } from '../references.ts';
+import { isReferralTaskStatus } from '../task-status.ts';
+import { instantMs } from './instant.ts';
+import { carePlanFact, goalFact, procedureFact, referralFact, sdohCategories, taskVersionFact } from './report-facts.ts';
+import type { CarePlanFact, GoalFact, ProcedureFact, ReferralFact, TaskVersionFact } from './report-types.ts';
+
+/** One Task version in the projection. Short keys: a referral has a few, a tenant 100,000s. */
+export interface TaskEntry {
+  /** versionId */
+  v: number;
+  /** meta.lastUpdated (the store's stamp) */
+  t: string;
+  /** Task.status as written (any code, not only the referral ones) */
+  s: string;
+  /** 1 for a version written by a delete */
+  d?: 1;
+  /** statusReason text or first code */
+  r?: string;
+  /** owner reference */
+  o?: string;
+  /** number of resulting-activity outputs, when not 0 */
+  n?: number;
+  /** Procedure ids those outputs name, when any */
+  p?: string[];
+  /** id of the focus ServiceRequest, when it differs from the previous entry's */
+  f?: string;
+  /** 1 when this version is not a referral of its own (focus not a ServiceRequest, or partOf another Task) */
+  x?: 1;
+}
+
+export interface TaskProjection {
+  /** Current focus ServiceRequest id (undefined when the focus is something else). */
+  focusId?: string;
+  /** Current version is live. */
+  live: boolean;
+  firstMs: number;
+  lastMs: number;
+  entries: TaskEntry[];
+}
+
+export interface ServiceRequestProjection {
+  categories: string[];
+  consent: boolean;
+}
+
+export interface CarePlanProjection {
+  /** created, or the version's lastUpdated without one (epoch ms; NaN when unreadable). */
+  createdMs: number;
+  fact: { created: string; organization?: string; referralIds: string[]; goalIds: string[] };
+}
+
+export interface GoalEntry {
+  /** achievement status code */
+  a?: string;
+  t: string;
+}
+
+export interface GoalProjection {
+  definedBy?: string;
+  /** A version written by a delete was seen: the Goal is left out of reports. */
+  deleted: boolean;
+  history: GoalEntry[];
+}
+
+function focusServiceRequest(task: Task): string | undefined {
+  const parsed = parseReference(task.focus?.reference);
+  return parsed?.resourceType === 'ServiceRequest' ? parsed.id : undefined;
+}
+
+function lastFocus(entries: readonly TaskEntry[], upTo: number): string | undefined {
+  for (let i = upTo; i >= 0; i--) if (entries[i].f !== undefined) return entries[i].f === '' ? undefined : entries[i].f;
+  return undefined;
+}
+
+/**
+ * The projection of a Task after writing version `versionId` at `lastUpdated`, from the
+ * previous projection (undefined for the first version seen).
+ */
+export function nextTaskProjection(previous: TaskProjection | undefined, task: Task, versionId: number, lastUpdated: string, deleted: boolean): TaskProjection {
+  const entries = previous ? [...previous.entries] : [];
+  const focus = focusServiceRequest(task);
+  const entry: TaskEntry = { v: versionId, t: lastUpdated, s: typeof task.status === 'string' ? task.status : '' };
+  if (deleted) entry.d = 1;
+  const fact = isReferralTaskStatus(task.status) ? taskVersionFact(task) : undefined;
+  const reason = fact ? fact.reason : (task.statusReason?.text ?? task.statusReason?.coding?.[0]?.code);
+  if (reason !== undefined) entry.r = reason;
+  if (task.owner?.reference !== undefined) entry.o = task.owner.reference;
+  if (fact && fact.outcomes > 0) entry.n = fact.outcomes;
+  if (fact && fact.outputProcedures.length > 0) entry.p = fact.outputProcedures;
+  if (entries.length === 0 || lastFocus(entries, entries.length - 1) !== focus) entry.f = focus ?? '';
+  if (focus === undefined || (task.partOf?.length ?? 0) > 0) entry.x = 1;
+  entries.push(entry);
+  const ms = instantMs(lastUpdated);
+  return {
+    focusId: focus,
+    live: !deleted,
+    firstMs: previous ? previous.firstMs : ms,
+    lastMs: ms,
+    entries,
+  };
+}
+
+export function serviceRequestProjection(serviceRequest: ServiceRequest): ServiceRequestProjection {
+  const fact = referralFact([], serviceRequest);
+  return { categories: sdohCategories(serviceRequest), consent: fact.consent };
+}
+
+export function procedureProjection(procedure: Procedure): { performed?: string } {
+  const fact = procedureFact(procedure);
+  return fact.performed === undefined ? {} : { performed: fact.performed };
+}
+
+export function carePlanProjection(carePlan: CarePlan): CarePlanProjection {
+  const fact = carePlanFact(carePlan, []);
+  const goalIds: string[] = [];
+  for (const g of carePlan.goal ?? []) {
+    const parsed = parseReference(g.reference);
+    if (parsed?.resourceType === 'Goal') goalIds.push(parsed.id);
+  }
+  const out: CarePlanProjection['fact'] = { created: fact.created, referralIds: fact.referralIds, goalIds };
+  if (fact.organization !== undefined) out.organization = fact.organization;
+  return { createdMs: instantMs(fact.created), fact: out };
+}
+
+export function nextGoalProjection(previous: GoalProjection | undefined, goal: Goal, deleted: boolean): GoalProjection {
+  const fact = goalFact([goal]);
+  const history = previous ? [...previous.history] : [];
+  if (deleted) return { ...(previous?.definedBy !== undefined ? { definedBy: previous.definedBy } : {}), deleted: true, history };
+  const h = fact.history[0];
+  history.push(h.achievementStatus === undefined ? { t: h.lastUpdated } : { a: h.achievementStatus, t: h.lastUpdated });
+  const out: GoalProjection = { deleted: previous?.deleted ?? false, history };
+  if (fact.definedBy !== undefined) out.definedBy = fact.definedBy;
+  return out;
+}
+
+/** A Task row as read back for a report: its projection and the need data of its current focus. */
+export interface TaskRow {
+  id: string;
+  entries: readonly TaskEntry[];
+  /** Need data of the current focus ServiceRequest (undefined when there is none in the store). */
+  request?: ServiceRequestProjection;
+  focusId?: string;
+}
+
+export interface ReferralFromRow {
+  fact: ReferralFact;
+  /** Focus ServiceRequest of the last version in the window, when it differs from the current one. */
+  otherFocus?: string;
+}
+
+/**
+ * The referral fact the history read produces for this Task and period, or undefined when the
+ * history read leaves it out: versions in [start, end) only; none there, a delete there, or
+ * a first one there that was sent before the period (not version 1, not a draft, and the
+ * version before it not a live draft); the last one there not a referral of its own.
+ */
+export function referralFromRow(row: TaskRow, startMs: number, endMs: number, requestOf: (focusId: string | undefined) => ServiceRequestProjection | undefined): ReferralFact | undefined {
+  const entries = row.entries;
+  let from = -1;
+  let to = -1;
+  for (let i = 0; i < entries.length; i++) {
+    const t = instantMs(entries[i].t);
+    if (t >= startMs && t < endMs) {
+      if (from < 0) from = i;
+      to = i;
+      if (entries[i].d === 1) return undefined;
+    }
+  }
+  if (from < 0) return undefined;
+  const first = entries[from];
+  if (first.v !== 1 && first.s !== 'draft') {
+    const before = from > 0 ? entries[from - 1] : undefined;
+    if (!before || before.v !== first.v - 1 || before.d === 1 || before.s !== 'draft') return undefined;
+  }
+  const last = entries[to];
+  if (last.x === 1) return undefined;
+  const versions: TaskVersionFact[] = [];
+  for (let i = from; i <= to; i++) {
+    const e = entries[i];
+    if (!isReferralTaskStatus(e.s)) continue;
+    const v: TaskVersionFact = { status: e.s, reason: e.r, owner: e.o, lastUpdated: e.t, outcomes: e.n ?? 0, outputProcedures: e.p ?? [] };
+    versions.push(v);
+  }
+  const focus = lastFocus(entries, to);
+  const request = focus === row.focusId && row.request !== undefined ? row.request : requestOf(focus);
+  return { id: row.id, authoredOn: '', categories: request?.categories ?? [], versions, consent: request?.consent ?? false };
+}
+
+export function procedureFromRow(id: string, performed: string | null | undefined): ProcedureFact {
+  return performed === null || performed === undefined ? { id } : { id, performed };
+}
+
+export function goalFromRow(id: string, goal: GoalProjection): GoalFact {
+  const fact: GoalFact = { id, history: goal.history.map((h) => ({ achievementStatus: h.a, lastUpdated: h.t })) };
+  if (goal.definedBy === 'client' || goal.definedBy === 'case-manager' || goal.definedBy === 'jointly') fact.definedBy = goal.definedBy;
+  return fact;
+}
+
+/** A care plan fact from its row and the Goal rows of its goals (missing or deleted Goals left out). */
+export function carePlanFromRow(id: string, row: CarePlanProjection['fact'], goals: ReadonlyMap<string, GoalProjection>): CarePlanFact {
+  const out: GoalFact[] = [];
+  for (const goalId of row.goalIds) {
+    const g = goals.get(goalId);
+    if (g && !g.deleted) out.push(goalFromRow(goalId, g));
+  }
+  const fact: CarePlanFact = { id, created: row.created, referralIds: row.referralIds, goals: out };
+  if (row.organization !== undefined) fact.organization = row.organization;
+  return fact;
+}
