@@ -17,6 +17,8 @@ import { isAbsolute, parseReference, toAbsolute } from '../workflow/references.t
 import { ehrVersionOf, OUTCOME_ID_SYSTEM } from './ehr-tags.ts';
 import type { Deliverer, DeliveryResult } from './outbox-worker.ts';
 import { planPush } from './task-merge.ts';
+import { isOriginatedDelivery } from '../coordination/platform.ts';
+import { deliverOriginatedReferral } from './originated-delivery.ts';
 
 export interface EhrDelivererOptions {
   store: Store;
@@ -46,6 +48,10 @@ export function createEhrDeliverer(options: EhrDelivererOptions): Deliverer {
 
   return {
     async deliver(item: OutboxItem, signal?: AbortSignal): Promise<DeliveryResult> {
+      if (isOriginatedDelivery(item.payload)) {
+        // A referral an organisation originated for a clinic of this EHR: created there.
+        return deliverOriginatedReferral({ store, client, gatewayBaseUrl: options.gatewayBaseUrl }, item.payload, signal);
+      }
       if (!isTaskPayload(item.payload)) {
         return { kind: 'parked', reason: 'the outbox item does not name a Task' };
       }

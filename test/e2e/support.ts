@@ -1,6 +1,6 @@
 // Shared set-up of the end-to-end suites: a gateway, the demo referral data, partners with keys.
 import { readFileSync } from 'node:fs';
-import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Consent, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { newApiKey } from '../../src/security/api-keys.ts';
 import type { TestGateway } from '../support/gateway.ts';
 
@@ -42,3 +42,52 @@ export async function postReferral(gw: TestGateway, refs: string[]): Promise<num
 }
 
 export const REFERRAL_1 = ['Organization/demo-clinic', 'Organization/demo-food-bank', 'Organization/demo-housing', 'Practitioner/demo-dr-okafor', 'PractitionerRole/demo-dr-okafor-role', 'Patient/demo-patient-1', 'Consent/demo-consent-1', 'ServiceRequest/demo-sr-1', 'Task/demo-task-1'];
+
+/**
+ * A referral an organisation originates through the FHIR API (a transaction of Patient,
+ * Consent, ServiceRequest and Task, with the organisation as requester). The Consent names
+ * `recipient` as the information recipient (default: the target).
+ */
+export function originatedReferralBundle(from: string, to: string, options: { recipient?: string; referralId?: string } = {}): Bundle {
+  const uuid = (n: number) => `urn:uuid:00000000-0000-4000-8000-00000000000${n}`;
+  const patient = demoResource('Patient/demo-patient-1');
+  delete patient.id;
+  const consent = demoResource('Consent/demo-consent-2') as Consent;
+  delete consent.id;
+  consent.patient = { reference: uuid(1) };
+  consent.organization = [{ reference: from }];
+  consent.provision = { ...consent.provision, actor: [{ role: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'IRCP' }] }, reference: { reference: options.recipient ?? to } }] };
+  const sr = demoResource('ServiceRequest/demo-sr-2') as ServiceRequest;
+  delete sr.id;
+  sr.subject = { reference: uuid(1) };
+  sr.requester = { reference: from };
+  sr.performer = [{ reference: to }];
+  sr.supportingInfo = [{ reference: uuid(2) }];
+  const task = demoResource('Task/demo-task-2') as Task;
+  delete task.id;
+  task.identifier = [{ system: 'urn:example:originator:referrals', value: options.referralId ?? 'ORIG-1' }];
+  task.focus = { reference: uuid(3) };
+  task.for = { reference: uuid(1) };
+  task.requester = { reference: from };
+  task.owner = { reference: to };
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { fullUrl: uuid(1), resource: patient, request: { method: 'POST', url: 'Patient' } },
+      { fullUrl: uuid(2), resource: consent, request: { method: 'POST', url: 'Consent' } },
+      { fullUrl: uuid(3), resource: sr, request: { method: 'POST', url: 'ServiceRequest' } },
+      { fullUrl: uuid(4), resource: task, request: { method: 'POST', url: 'Task' } },
+    ],
+  };
+}
+
+/** Every error of validating these resources against the profiles they claim, as `Type/id: text`. */
+export function validationErrors(gw: TestGateway, resources: readonly Resource[]): string[] {
+  return resources.flatMap((resource) =>
+    gw.conformance
+      .validate(resource)
+      .issue.filter((i) => i.severity === 'error' || i.severity === 'fatal')
+      .map((i) => `${resource.resourceType}/${resource.id}: ${i.details?.text ?? i.diagnostics ?? i.code} at ${i.expression?.join(',') ?? ''}`),
+  );
+}

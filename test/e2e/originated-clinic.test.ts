@@ -1,0 +1,133 @@
+// Issue 6: an organisation originates a referral to a clinic reached through an EHR. The
+// referral (SDOHCC ServiceRequest + Task, the organisation as requester) is queued for the
+// clinic's EHR in the same transaction, created there by the outbox deliverer (conditional
+// creates by the gateway's identifier), taken back in by the sync engine's poller when the
+// clinic changes it, checked with the clinic as owner, and its status reaches the
+// originator's own Task. A referral whose Consent does not cover the clinic never leaves.
+import type { Bundle, Resource, Task } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { GATEWAY_RESOURCE_ID } from '../../src/coordination/platform.ts';
+import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.ts';
+import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { FHIR, addPartner, caller, demoBundle, originatedReferralBundle, validationErrors } from './support.ts';
+
+const CLINIC = 'Organization/demo-clinic';
+
+describe('a referral an organisation originates to a clinic', () => {
+  let ehr: ReferenceEhr;
+  let gw: TestGateway;
+  let engine: SyncEngine;
+  let call: ReturnType<typeof caller>;
+  let foodBank: Record<string, string>;
+
+  const ehrCall = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(new URL(path, ehr.baseUrl), { method, headers: FHIR, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Resource };
+  };
+  const ehrTasksFor = async (platformTaskId: string): Promise<Task[]> => {
+    const found = await ehrCall('GET', `Task?identifier=${encodeURIComponent(`${GATEWAY_RESOURCE_ID}|Task/${platformTaskId}`)}`);
+    return ((found.body as Bundle).entry ?? []).map((e) => e.resource as Task);
+  };
+
+  beforeAll(async () => {
+    ehr = await startReferenceEhr();
+    expect((await ehrCall('POST', '', demoBundle)).status).toBe(200);
+    gw = await startTestGateway(
+      'sqlite',
+      {
+        ehrs: [{ name: 'clinic-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [CLINIC], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
+        security: { urlAllowList: ['127.0.0.1'] } as never,
+      },
+      { schedules: false },
+    );
+    // `gateway sync --once` in-process: the configured EHR's poller, then the outbox drained.
+    engine = createSyncEngine({ store: gw.store, rest: gw.rest, settings: gw.settings, ehrs: gw.config.ehrs, overlapMs: 60_000, backoff: { baseMs: 5, maxMs: 20 } });
+    call = caller(gw);
+    foodBank = { authorization: `Bearer ${await addPartner(gw, 'food-bank', 'Organization/demo-food-bank')}` };
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await ehr?.close();
+  });
+
+  test('food bank -> clinic: created on the EHR once, the clinic accepts and completes there, the food bank reads it completed', async () => {
+    const posted = await call('POST', '', originatedReferralBundle('Organization/demo-food-bank', CLINIC, { referralId: 'FB-CLINIC-1' }), foodBank);
+    expect(posted.status, JSON.stringify(posted.body).slice(0, 800)).toBe(200);
+    const ownTaskId = ((posted.body as Bundle).entry?.[3].resource as Task).id ?? '';
+    const platformTaskId = `o-food-bank-${ownTaskId}`.slice(0, 64);
+    // The platform's record holds it, with the food bank as requester and the clinic as owner.
+    const platformTask = (await call('GET', `Task/${platformTaskId}`)).body as Task;
+    expect(platformTask.requester?.reference).toBe('Organization/demo-food-bank');
+    expect(platformTask.owner?.reference).toBe(CLINIC);
+
+    // One outbox item for the clinic's EHR, written with the referral.
+    const first = await engine.runOnce();
+    expect(first.outbox.delivered).toBe(1);
+    expect(first.outbox.buried + first.outbox.parked).toBe(0);
+    const onEhr = await ehrTasksFor(platformTaskId);
+    expect(onEhr).toHaveLength(1);
+    const ehrTask = onEhr[0];
+    expect(ehrTask.status).toBe('requested');
+    expect(ehrTask.owner?.reference).toBe(CLINIC);
+    expect(ehrTask.requester?.reference).toBe(`${gw.base}Organization/demo-food-bank`);
+    expect(ehrTask.partOf?.[0].reference).toBe(`${gw.base}Task/${platformTaskId}`);
+    // The ServiceRequest, Patient and Consent it needs are on the EHR, referenced there.
+    const ehrSr = (await ehrCall('GET', ehrTask.focus?.reference ?? '')).body;
+    expect(ehrSr.resourceType).toBe('ServiceRequest');
+    const ehrPatient = (await ehrCall('GET', ehrTask.for?.reference ?? '')).body;
+    expect(ehrPatient.resourceType).toBe('Patient');
+    const consentRef = (ehrSr as { supportingInfo?: { reference?: string }[] }).supportingInfo?.[0].reference ?? '';
+    expect(consentRef).toMatch(/^Consent\//);
+    const ehrConsent = (await ehrCall('GET', consentRef)).body;
+    expect((ehrConsent as { patient?: { reference?: string } }).patient?.reference).toBe(ehrTask.for?.reference);
+
+    // The poller takes the EHR's Task in (still requested: nothing changes for the food bank).
+    const second = await engine.runOnce();
+    expect(second.ehrs[0].poll.applied).toBeGreaterThanOrEqual(1);
+    expect(second.ehrs[0].poll.refused).toBe(0);
+    expect(((await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task).status).toBe('requested');
+
+    // The clinic accepts on its EHR; the next poll brings the answer to the food bank.
+    const accepted = await ehrCall('PUT', `Task/${ehrTask.id}`, { ...ehrTask, status: 'accepted', lastModified: new Date().toISOString() });
+    expect(accepted.status).toBe(200);
+    const third = await engine.runOnce();
+    expect(third.ehrs[0].poll.refused).toBe(0);
+    expect(((await call('GET', `Task/${platformTaskId}`)).body as Task).status).toBe('accepted');
+    expect(((await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task).status).toBe('accepted');
+
+    // ... then completes it.
+    const current = (await ehrCall('GET', `Task/${ehrTask.id}`)).body as Task;
+    expect((await ehrCall('PUT', `Task/${ehrTask.id}`, { ...current, status: 'completed', lastModified: new Date().toISOString() })).status).toBe(200);
+    const fourth = await engine.runOnce();
+    expect(fourth.ehrs[0].poll.refused).toBe(0);
+    expect(((await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task).status).toBe('completed');
+
+    // Another run creates nothing more on the EHR.
+    await engine.runOnce();
+    expect(await ehrTasksFor(platformTaskId)).toHaveLength(1);
+
+    // Every resource involved is valid against its profiles: the platform's record, the food
+    // bank's own, and what was created on the EHR.
+    const resources: Resource[] = [];
+    for (const type of ['Task', 'ServiceRequest', 'Patient', 'Consent']) {
+      for (const headers of [{}, foodBank]) {
+        const bundle = (await call('GET', `${type}?_count=200`, undefined, headers)).body as Bundle;
+        resources.push(...(bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as Resource));
+      }
+    }
+    const ehrSide = [(await ehrCall('GET', `Task/${ehrTask.id}`)).body, ehrSr, ehrPatient, ehrConsent];
+    expect(resources.length).toBeGreaterThanOrEqual(8);
+    expect(validationErrors(gw, [...resources, ...ehrSide])).toEqual([]);
+  });
+
+  test('a clinic may not be referred to when the Consent does not cover it: nothing reaches the EHR', async () => {
+    const posted = await call('POST', '', originatedReferralBundle('Organization/demo-food-bank', CLINIC, { referralId: 'FB-CLINIC-2', recipient: 'Organization/demo-housing' }), foodBank);
+    expect(posted.status).toBe(200);
+    const ownTaskId = ((posted.body as Bundle).entry?.[3].resource as Task).id ?? '';
+    const run = await engine.runOnce();
+    expect(run.outbox.claimed).toBe(0);
+    expect(await ehrTasksFor(`o-food-bank-${ownTaskId}`.slice(0, 64))).toHaveLength(0);
+    expect(((await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task).status).toBe('requested');
+  });
+});
