@@ -2,6 +2,9 @@
 // referral outcome report (issue 9, "Reports") of the platform tenant, read from the store the
 // configuration names (or --data-dir / --database-url). Exit 0 with the report on stdout,
 // 1 when the store fails, 2 on usage errors (every problem of the options listed).
+// `--rebuild-projection` first rebuilds the store's report projection from the resource
+// histories (needed once for data written before the projection existed); without
+// `--period` it only rebuilds.
 import { Command, CommanderError, Option } from 'commander';
 import type { CliIo } from './command-runner.ts';
 import { loadConfig } from '../config/load.ts';
@@ -10,6 +13,8 @@ import { runReferralReport } from '../reports/referral-report.ts';
 import { parseReportRequest } from '../reports/report-request.ts';
 import { reportCsv, reportTable } from '../reports/report-rows.ts';
 import { openStore } from '../store/open.ts';
+import type { Store } from '../store/store.ts';
+import { performance } from 'node:perf_hooks';
 
 export type { CliIo };
 
@@ -24,6 +29,7 @@ interface ReportOptions {
   dataDir?: string;
   databaseUrl?: string;
   schema?: string;
+  rebuildProjection?: boolean;
 }
 
 function define(cmd: Command): Command {
@@ -35,10 +41,12 @@ function define(cmd: Command): Command {
     .option('-c, --config <file>', 'configuration file')
     .option('--data-dir <dir>', 'SQLite data directory')
     .option('--database-url <url>', 'PostgreSQL URL')
-    .option('--schema <name>', 'PostgreSQL schema');
+    .option('--schema <name>', 'PostgreSQL schema')
+    .option('--rebuild-projection', 'rebuild the report projection from the resource histories first');
 }
 
 async function report(o: ReportOptions, io: CliIo): Promise<number> {
+  if (o.rebuildProjection && o.period === undefined) return rebuildOnly(o, io);
   const params: Record<string, unknown> = {};
   if (o.period !== undefined) params.period = o.period;
   if (o.organization !== undefined) params.organization = o.organization;
@@ -59,6 +67,7 @@ async function report(o: ReportOptions, io: CliIo): Promise<number> {
       schema: o.schema ?? config.databaseSchema,
     });
     try {
+      if (o.rebuildProjection) await rebuild(store, io);
       const run = await runReferralReport(store, { period: request.period, ...(request.organization ? { organization: request.organization } : {}) });
       const body = run.report;
       if (request.format === 'json') io.stdout(`${JSON.stringify(request.organization ? { organization: request.organization, ...body } : body, null, 2)}\n`);
@@ -73,6 +82,36 @@ async function report(o: ReportOptions, io: CliIo): Promise<number> {
     const outcome = normalize(error);
     io.stderr(`gateway report: ${error instanceof OperationOutcomeError ? firstText(outcome) : 'the report failed (see the store configuration)'}\n`);
     return statusOf(outcome) < 500 && error instanceof OperationOutcomeError ? 2 : 1;
+  }
+}
+
+function openConfigured(o: ReportOptions) {
+  const config = loadConfig({ file: o.config });
+  return openStore({
+    databaseUrl: o.databaseUrl ?? (o.dataDir ? undefined : config.databaseUrl),
+    dataDir: o.dataDir ?? config.dataDir,
+    schema: o.schema ?? config.databaseSchema,
+  });
+}
+
+async function rebuild(store: Store, io: CliIo): Promise<void> {
+  const t0 = performance.now();
+  const { versions } = await store.rebuildReportProjection();
+  io.stderr(`gateway report: projection rebuilt from ${versions} resource versions in ${(performance.now() - t0).toFixed(0)} ms\n`);
+}
+
+async function rebuildOnly(o: ReportOptions, io: CliIo): Promise<number> {
+  try {
+    const store = await openConfigured(o);
+    try {
+      await rebuild(store, io);
+      return 0;
+    } finally {
+      await store.close();
+    }
+  } catch {
+    io.stderr('gateway report: the projection rebuild failed (see the store configuration)\n');
+    return 1;
   }
 }
 

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReport } from '../../src/cli/report-command.ts';
 import { openStore } from '../../src/store/open.ts';
@@ -64,6 +65,22 @@ describe('gateway report', () => {
     const sent = sentRow?.split(/\s+/).slice(1).map(Number) ?? [];
     expect(sent.slice(0, 2)).toEqual([org?.figures.funnel.sent, org?.figures.funnel.sent]);
     expect(sent.slice(2).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(org?.figures.funnel.sent ?? 0);
+  });
+
+  it('rebuilds the report projection of data written before it existed', async () => {
+    // Empty the projection, as in a database written before migration 003.
+    const db = new DatabaseSync(path.join(dir, 'gateway.sqlite'));
+    for (const table of ['report_tasks', 'report_service_requests', 'report_procedures', 'report_care_plans', 'report_goals']) db.exec(`DELETE FROM ${table}`);
+    db.close();
+    const empty = await cli('--period', '2026-01-01/2026-03-31', '--data-dir', dir, '--format', 'json');
+    expect(JSON.parse(empty.out).overall.funnel.sent).toBe(0);
+    const only = await cli('--rebuild-projection', '--data-dir', dir);
+    expect(only.code).toBe(0);
+    expect(only.out).toBe('');
+    expect(only.err).toMatch(/projection rebuilt from \d+ resource versions/);
+    const r = await cli('--period', '2026-01-01/2026-03-31', '--data-dir', dir, '--format', 'json', '--rebuild-projection');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual(JSON.parse(JSON.stringify(expected)));
   });
 
   it('exits 2 on usage errors, naming each problem', async () => {
