@@ -60,7 +60,7 @@ async function syncOnce(options: SyncOptions, io: CliIo): Promise<number> {
 export function formatReport(report: CycleReport): string {
   const lines = report.ehrs.map(
     ({ ehr, poll }) =>
-      `EHR ${ehr}: ${poll.pages} pages, ${poll.seen} Tasks seen, ${poll.applied} taken in, ${poll.unchanged} unchanged, ${poll.duplicates} already seen, ${poll.refused} refused, ${poll.cursorsMoved} cursor moves`,
+      `EHR ${ehr}: ${poll.pages} pages, ${poll.seen} Tasks seen, ${poll.applied} taken in, ${poll.unchanged} unchanged, ${poll.duplicates} already seen, ${poll.refused} refused, ${poll.unmatched} requested by a routed organisation but not through the gateway, ${poll.cursorsMoved} cursor moves`,
   );
   const o = report.outbox;
   lines.push(`outbox: ${o.claimed} claimed, ${o.delivered} delivered, ${o.retried} to retry, ${o.parked} parked, ${o.buried} dead letters`);

@@ -8,7 +8,12 @@
 // - the cursor moves (compare-and-set, forward only, fence checked) only after a page is applied;
 // - each Task comes in through the FHIR API in the platform tenant, after local copies of
 //   its focus ServiceRequest and the resources it refers to (SDOHCC intermediary rule refer-1),
-//   so the coordinator offers it to partners as it would a Task posted to the gateway.
+//   so the coordinator offers it to partners as it would a Task posted to the gateway;
+// - the requester side, `Task?requester=<org>` with its own cursor, finds the referrals those
+//   organisations sent to the clinic through the gateway (the EHR's Task is partOf the
+//   platform's Task): the clinic's status changes come in on the same path, where the
+//   coordinator checks them with the clinic as owner and relays them to the originator.
+//   Tasks on that side that the gateway did not deliver are left alone (`unmatched`).
 import type { Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { EhrClient } from '../ehr/ehr-client.ts';
 import { isEhrNotFound } from '../ehr/failures.ts';
@@ -48,8 +53,13 @@ export interface PollStats {
   unchanged: number;
   duplicates: number;
   refused: number;
+  /** Requester-side Tasks that are not the gateway's (not partOf a platform Task): left alone. */
+  unmatched: number;
   cursorsMoved: number;
 }
+
+/** Which Tasks of an organisation a query finds: those it owns, or those it requested. */
+export type PollSide = 'owner' | 'requester';
 
 /** The lease a scheduled run holds: cursors are written only while its token is current. */
 export interface Fence {
@@ -68,11 +78,19 @@ type Outcome = 'applied' | 'unchanged' | 'duplicate' | 'refused';
 type Prepared = { kind: 'duplicate' } | { kind: 'apply'; localId: string; copies: Resource[]; fromEhr: Task };
 
 export function emptyPollStats(): PollStats {
-  return { pages: 0, seen: 0, applied: 0, unchanged: 0, duplicates: 0, refused: 0, cursorsMoved: 0 };
+  return { pages: 0, seen: 0, applied: 0, unchanged: 0, duplicates: 0, refused: 0, unmatched: 0, cursorsMoved: 0 };
 }
 
-export function cursorName(ehrName: string, organization: string): string {
-  return `ehr:${ehrName}:Task:owner=${organization}`;
+export function cursorName(ehrName: string, organization: string, side: PollSide = 'owner'): string {
+  return `ehr:${ehrName}:Task:${side}=${organization}`;
+}
+
+/** A Task the gateway delivered to an EHR: partOf a Task on the gateway's own base URL. */
+export function isPartOfPlatformTask(task: Task, gatewayBaseUrl: string): boolean {
+  return (task.partOf ?? []).some((ref) => {
+    const value = ref.reference ?? '';
+    return value.startsWith(gatewayBaseUrl) && /^Task\/[A-Za-z0-9\-.]{1,64}$/.test(value.slice(gatewayBaseUrl.length));
+  });
 }
 
 export function createPoller(options: PollerOptions): Poller {
@@ -83,10 +101,10 @@ export function createPoller(options: PollerOptions): Poller {
   const ctx: RestContext = { tenant: settings.tenant, baseUrl: settings.baseUrl, strict: false };
   const platform = { baseUrl: settings.baseUrl, organization: settings.organization };
 
-  async function pollOrganization(organization: string, stats: PollStats, fence?: Fence, signal?: AbortSignal): Promise<void> {
-    const name = cursorName(options.ehrName, organization);
+  async function pollOrganization(organization: string, side: PollSide, stats: PollStats, fence?: Fence, signal?: AbortSignal): Promise<void> {
+    const name = cursorName(options.ehrName, organization, side);
     const cursor = await store.getCursor(name);
-    const params = new URLSearchParams({ owner: organization, _sort: '_lastUpdated', _count: String(pageSize) });
+    const params = new URLSearchParams({ [side]: organization, _sort: '_lastUpdated', _count: String(pageSize) });
     if (cursor) {
       params.set('_lastUpdated', `ge${new Date(Date.parse(cursor) - overlapMs).toISOString()}`);
     }
@@ -96,7 +114,13 @@ export function createPoller(options: PollerOptions): Poller {
       stats.pages += 1;
       // The EHR's time when the query began: everything committed before it is in these pages.
       queryTime ??= page.serverTime;
-      await takeIn(page.resources, stats, signal);
+      if (side === 'requester') {
+        const ours = page.resources.filter((task) => isPartOfPlatformTask(task, settings.baseUrl));
+        stats.unmatched += page.resources.length - ours.length;
+        await takeIn(ours, stats, signal);
+      } else {
+        await takeIn(page.resources, stats, signal);
+      }
       const last = page.resources.at(-1)?.meta?.lastUpdated;
       const next = pageCursor(queryTime, last, page.bundle.link?.some((l) => l.relation === 'next') ?? false);
       if (next && (!stored || Date.parse(next) > Date.parse(stored))) {
@@ -251,7 +275,8 @@ export function createPoller(options: PollerOptions): Poller {
     async pollOnce({ fence, signal } = {}) {
       const stats = emptyPollStats();
       for (const organization of options.organizations) {
-        await pollOrganization(organization, stats, fence, signal);
+        await pollOrganization(organization, 'owner', stats, fence, signal);
+        await pollOrganization(organization, 'requester', stats, fence, signal);
       }
       return stats;
     },

@@ -57,7 +57,7 @@ describe('gateway sync --once', () => {
     const first = io();
     expect(await runSync(['--once', '--config', configFile], first.io)).toBe(0);
     console.log(first.out.join(''));
-    expect(first.out.join('')).toMatch(/EHR cli-ehr: 1 pages, 2 Tasks seen, 2 taken in/);
+    expect(first.out.join('')).toMatch(/EHR cli-ehr: 2 pages, 2 Tasks seen, 2 taken in/);
     const second = io();
     expect(await runSync(['--once', '--config', configFile], second.io)).toBe(0);
     expect(second.out.join('')).toMatch(/2 already seen/);
