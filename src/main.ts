@@ -16,6 +16,8 @@ import { reportModule } from './http/report-routes.ts';
 import { createGatewayMetrics } from './metrics/gateway-metrics.ts';
 import { ANONYMOUS_TENANT } from './http/auth.ts';
 import { validateModule } from './http/validate-routes.ts';
+import { consoleModule } from './http/console-routes.ts';
+import { adminConsoleModule } from './http/admin-console-routes.ts';
 import { partnerModule } from './http/partner-routes.ts';
 import { createMappingEngine, loadMappings } from './mapping/index.ts';
 import { createCoordinator } from './coordination/coordinator.ts';
@@ -103,7 +105,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
         { name: 'store', check: () => store.ping() },
         { name: 'definitions', check: async () => requireDefinition(conformance) },
       ],
-      modules: [...reporting, ...modules],
+      modules: [
+        ...reporting,
+        consoleModule(),
+        adminConsoleModule({ store, conformance, engine, settings, ehrs: () => (demoEhr ? [demoEhrConnection(demoEhr)] : config.ehrs), sync: () => sync }),
+        ...modules,
+      ],
       before: [requestMetrics(metrics), ...security.before],
     });
     server.on('request', app);

@@ -9,7 +9,7 @@ import { errorShape, pathShape, type Logger } from '../logging/logger.ts';
 import { buildAuditEvent, classifyRequest, type AuditFacts } from '../security/audit-event.ts';
 import type { StoreOps } from '../store/store.ts';
 import { FHIR_JSON } from './app.ts';
-import { principalOf } from './auth.ts';
+import { isConsoleShell, principalOf } from './auth.ts';
 
 const NOT_AUDITED = new Set(['/healthz', '/readyz', '/metrics']);
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
@@ -19,7 +19,7 @@ const MAX_PARSED_BODY = 1024 * 1024;
 
 export function auditRequests(options: { store: Pick<StoreOps, 'appendAudit'>; logger: Logger; now?: () => number }): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
-    if (NOT_AUDITED.has(req.path)) {
+    if (NOT_AUDITED.has(req.path) || isConsoleShell(req.path)) {
       next();
       return;
     }

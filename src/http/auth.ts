@@ -38,7 +38,7 @@ export interface Principal {
 export function authenticate(options: AuthOptions): RequestHandler {
   const now = options.now ?? Date.now;
   return async (req: Request, res: Response, next: NextFunction) => {
-    if (PUBLIC_PATHS.has(req.path)) {
+    if (PUBLIC_PATHS.has(req.path) || isConsoleShell(req.path)) {
       next();
       return;
     }
@@ -90,6 +90,11 @@ export function requirePartner(_req: Request, res: Response, next: NextFunction)
     refuse(res, 'A partner credential is required');
   }
   next();
+}
+
+/** The operations console's static shell (/console/...): no data; its data calls go to /admin. */
+export function isConsoleShell(path: string): boolean {
+  return path === '/console' || path.startsWith('/console/');
 }
 
 export function principalOf(res: Response): Principal | undefined {

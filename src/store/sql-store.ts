@@ -6,6 +6,7 @@ import { auditOps } from './ops/audit.ts';
 import { coordinationOps } from './ops/coordination.ts';
 import type { OpsContext } from './ops/context.ts';
 import { outboxOps } from './ops/outbox.ts';
+import { outboxViewOps } from './ops/outbox-views.ts';
 import { partnerOps } from './ops/partners.ts';
 import { referralFactsOps } from './ops/referral-facts.ts';
 import { resourceOps } from './ops/resources.ts';
@@ -23,6 +24,7 @@ function opsOn(exec: Executor, runner: Runner, options: SqlStoreOptions): StoreO
     ...resourceOps(ctx),
     ...searchOps(ctx),
     ...outboxOps(ctx),
+    ...outboxViewOps(ctx),
     ...coordinationOps(ctx),
     ...auditOps(ctx),
     ...partnerOps(ctx),
@@ -47,6 +49,9 @@ const reads: ReadonlySet<OpName> = new Set<OpName>([
   'findReferencing',
   'listDeadLetters',
   'countOutbox',
+  'summarizeOutbox',
+  'readOutboxItem',
+  'listOutboxByKeys',
   'getCursor',
   'checkFence',
   'readAudit',

@@ -94,6 +94,22 @@ export interface NewOutboxItem {
   notBefore?: string;
 }
 
+/** An outbox item without its payload, for operators. */
+export type OutboxItemView = Omit<OutboxItem, 'payload'>;
+
+/** Items and attempts per state of one destination. */
+export interface OutboxDestinationSummary {
+  destination: string;
+  pending: number;
+  inFlight: number;
+  done: number;
+  dead: number;
+  /** Sum of attempts over the items in each state. */
+  attempts: { pending: number; inFlight: number; done: number; dead: number };
+  /** When the newest delivered item was queued. */
+  newestDoneCreatedAt?: string;
+}
+
 export interface DeadLetter {
   id: string;
   outboxId: string;
@@ -204,6 +220,11 @@ export interface StoreOps {
   /** Puts a dead letter back in the outbox as a fresh pending item; returns the new item. */
   requeueDeadLetter(id: string): Promise<OutboxItem | undefined>;
   countOutbox(state: OutboxState): Promise<number>;
+  /** Per destination: items and attempts by state. */
+  summarizeOutbox(): Promise<OutboxDestinationSummary[]>;
+  readOutboxItem(id: string): Promise<OutboxItemView | undefined>;
+  /** Items with any of the ordering keys (at most 200 keys), oldest first, at most `limit`. */
+  listOutboxByKeys(orderingKeys: readonly string[], limit: number): Promise<OutboxItemView[]>;
 
   // Sync cursors: compare-and-set so that two replicas cannot move one cursor backwards.
   getCursor(name: string): Promise<string | undefined>;
