@@ -16,6 +16,8 @@ import { reportModule } from './http/report-routes.ts';
 import { createGatewayMetrics } from './metrics/gateway-metrics.ts';
 import { ANONYMOUS_TENANT } from './http/auth.ts';
 import { validateModule } from './http/validate-routes.ts';
+import { subscriptionModule, subscriptionSecretGuard } from './http/subscription-routes.ts';
+import { subscriptionSecrets } from './sync/subscription-secrets.ts';
 import { consoleModule } from './http/console-routes.ts';
 import { adminConsoleModule } from './http/admin-console-routes.ts';
 import { partnerModule } from './http/partner-routes.ts';
@@ -72,6 +74,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.databaseSchema, indexer: createIndexer(parameters) });
   logger.info({ store: store.kind }, 'store open');
   const closers: (() => Promise<void>)[] = [() => store.close()];
+  // Read once at start; a missing or short secret stops start-up.
+  const notificationSecrets = subscriptionSecrets(config.ehrs);
   try {
     const demo = config.demo === 'on' || (config.demo === 'auto' && config.ehrs.length === 0);
     let demoEhr: DemoEhr | undefined;
@@ -107,11 +111,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       ],
       modules: [
         ...reporting,
+        subscriptionModule(() => sync?.subscriptions),
         consoleModule(),
         adminConsoleModule({ store, conformance, engine, settings, ehrs: () => (demoEhr ? [demoEhrConnection(demoEhr)] : config.ehrs), sync: () => sync }),
         ...modules,
       ],
-      before: [requestMetrics(metrics), ...security.before],
+      // The subscription secret is checked ahead of everything else, the body parser included.
+      before: [subscriptionSecretGuard(notificationSecrets), requestMetrics(metrics), ...security.before],
     });
     server.on('request', app);
     logger.info({ url }, 'gateway listening');
@@ -120,7 +126,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       // The outbox worker runs even without EHRs: partner webhooks go through it too.
       const webhooks = webhookDeliverer({ store, engine, settings, urlAllowList: config.security.urlAllowList });
       const ehrs = demoEhr ? [demoEhrConnection(demoEhr)] : config.ehrs;
-      sync = startSyncService({ store, rest, settings, ehrs, logger, ...outboxOptions(config.outbox), extraDeliverers: new Map([['webhook:*', webhooks]]) });
+      sync = startSyncService({ store, rest, settings, ehrs, logger, metricsRegistry: metrics.registry, ...outboxOptions(config.outbox), extraDeliverers: new Map([['webhook:*', webhooks]]) });
       closers.unshift(() => sync!.stop());
     }
     if (demoEhr) {

@@ -11,6 +11,7 @@ import { apiKeyLookup, looksLikeApiKey, secretMatches } from '../security/api-ke
 import type { RateLimiter } from '../security/rate-limit.ts';
 import { authorizerFor, parseScopes } from '../security/scopes.ts';
 import type { Credential, Partner, Store } from '../store/store.ts';
+import { isNotifyPath } from './subscription-routes.ts';
 
 /** Tenant of requests without credentials, when anonymous access is allowed. */
 export const ANONYMOUS_TENANT = 'default';
@@ -38,6 +39,11 @@ export interface Principal {
 export function authenticate(options: AuthOptions): RequestHandler {
   const now = options.now ?? Date.now;
   return async (req: Request, res: Response, next: NextFunction) => {
+    // Subscription notifications authenticate with their EHR's shared secret, checked ahead of this.
+    if (isNotifyPath(req.path) && res.locals.subscriptionSecretChecked === true) {
+      next();
+      return;
+    }
     if (PUBLIC_PATHS.has(req.path) || isConsoleShell(req.path)) {
       next();
       return;

@@ -11,6 +11,7 @@ import { partnerOps } from './ops/partners.ts';
 import { referralFactsOps } from './ops/referral-facts.ts';
 import { resourceOps } from './ops/resources.ts';
 import { searchOps } from './ops/search.ts';
+import { subscriptionOps } from './ops/subscriptions.ts';
 
 export interface SqlStoreOptions {
   indexer?: Indexer;
@@ -29,6 +30,7 @@ function opsOn(exec: Executor, runner: Runner, options: SqlStoreOptions): StoreO
     ...auditOps(ctx),
     ...partnerOps(ctx),
     ...referralFactsOps(ctx),
+    ...subscriptionOps(ctx),
     async lock(key: string): Promise<void> {
       if (runner.dialect.lockSql) {
         await exec.all(runner.dialect.lockSql, [key]);
@@ -53,6 +55,9 @@ const reads: ReadonlySet<OpName> = new Set<OpName>([
   'readOutboxItem',
   'listOutboxByKeys',
   'getCursor',
+  'getSubscriptionChannel',
+  'hasSubscriptionEvent',
+  'lastSubscriptionContact',
   'checkFence',
   'readAudit',
   'getPartner',

@@ -122,6 +122,21 @@ export interface DeadLetter {
   createdAt: string;
 }
 
+/** A FHIR subscription's notification channel from one EHR (R4 backport event numbers). */
+export interface SubscriptionChannelState {
+  /** `<ehr name>|<subscription reference>`. */
+  channel: string;
+  ehr: string;
+  /** Every event number up to this one is accounted for. */
+  covered: number;
+  /** The highest event number the EHR has told of (events-since-subscription-start). */
+  highest: number;
+  /** Event numbers above `covered` taken in; fewer than `highest - covered` means a gap. */
+  recordedAbove: number;
+  /** The last notification or heartbeat (ISO instant, store clock). */
+  lastSeenAt: string;
+}
+
 export interface Lease {
   name: string;
   holder: string;
@@ -236,6 +251,16 @@ export interface StoreOps {
   releaseLease(name: string, holder: string): Promise<void>;
   /** True when `token` is still the current fencing token of the lease. */
   checkFence(name: string, token: number): Promise<boolean>;
+
+  // Subscription notifications (R4 backport): event numbers per channel, last contact per EHR.
+  noteSubscriptionContact(channel: string, ehr: string, highest: number): Promise<{ before: SubscriptionChannelState | undefined; after: SubscriptionChannelState }>;
+  getSubscriptionChannel(channel: string): Promise<SubscriptionChannelState | undefined>;
+  hasSubscriptionEvent(channel: string, eventNumber: number): Promise<boolean>;
+  /** Records an event number as taken in; false when it already was. */
+  recordSubscriptionEvent(channel: string, eventNumber: number): Promise<boolean>;
+  /** Marks every event number up to `upTo` as accounted for (never moves back). */
+  coverSubscriptionEvents(channel: string, upTo: number): Promise<void>;
+  lastSubscriptionContact(ehr: string): Promise<string | undefined>;
 
   // Audit: append-only, hash-chained.
   appendAudit(tenant: string, event: Resource): Promise<AuditRecord>;

@@ -3,8 +3,10 @@
 // changes reach the EHR without waiting for the next poll. Stopping waits for the work in
 // hand (RELIABILITY.md scenario 13: in-flight items finish or their claim lapses and they
 // are claimed again).
+import type { Registry } from 'prom-client';
 import type { Logger } from '../logging/logger.ts';
 import { safeErrorText } from './error-text.ts';
+import { createSubscriptionReceiver, subscribedEhrs, type SubscriptionReceiver } from './subscription-receiver.ts';
 import { createSyncScheduler, type SyncScheduler } from './scheduler.ts';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './sync-engine.ts';
 
@@ -12,17 +14,28 @@ export interface SyncServiceOptions extends SyncEngineOptions {
   logger: Logger;
   /** Pause between outbox rounds when nothing was due. */
   workerIntervalMs?: number;
+  /** Registry for the subscription channel metrics. */
+  metricsRegistry?: Registry;
 }
 
 export interface SyncService {
   engine: SyncEngine;
   scheduler: SyncScheduler;
+  /** Subscription notifications, when an EHR has a `subscription` block. */
+  subscriptions?: SubscriptionReceiver;
   stop(): Promise<void>;
 }
 
 export function startSyncService(options: SyncServiceOptions): SyncService {
   const { logger } = options;
-  const engine = createSyncEngine(options);
+  // While an EHR's subscription channel is live its scheduled polls are skipped (the receiver decides).
+  let subscriptions: SubscriptionReceiver | undefined;
+  const engine = createSyncEngine({ ...options, pollWhen: (ehr) => subscriptions?.shouldPoll(ehr) ?? true });
+  const subscribed = subscribedEhrs(options.ehrs);
+  if (subscribed.length > 0) {
+    subscriptions = createSubscriptionReceiver({ ehrs: subscribed, store: options.store, pollers: engine.pollers, clients: engine.clients, logger, registry: options.metricsRegistry });
+    subscriptions.start();
+  }
   const scheduler = createSyncScheduler({
     store: options.store,
     jobs: engine.jobs(),
@@ -64,7 +77,9 @@ export function startSyncService(options: SyncServiceOptions): SyncService {
   return {
     engine,
     scheduler,
+    subscriptions,
     async stop() {
+      await subscriptions?.stop();
       controller.abort();
       clearTimeout(timer);
       await scheduler.stop();
