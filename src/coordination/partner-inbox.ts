@@ -3,7 +3,9 @@
 // returned, so polling with it is stable under concurrent updates: a Task updated later gets
 // a later lastUpdated and comes again. Referrals whose consent is no longer in force are not
 // disclosed (SDOHCC privacy; the platform's copies of the Consents decide).
-import type { Consent, OperationOutcome, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+// With role `requester` the same feed lists the referrals the partner originated, with the
+// status their target gave them (the partner's own data: no consent gate).
+import type { Consent, OperationOutcome, Organization, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { OperationOutcomeError, badRequest } from '../fhir/index.ts';
 import type { MappingEngine } from '../mapping/index.ts';
 import type { Partner, Store, StoreOps } from '../store/store.ts';
@@ -16,16 +18,22 @@ export interface InboxPage {
   next?: string;
 }
 
+/** Referrals offered to the partner (it is the Task owner), or those it originated (requester). */
+export type InboxRole = 'owner' | 'requester';
+
 interface Position {
   t: string;
   id: string;
 }
 
-export async function readInbox(store: Store, engine: MappingEngine, settings: PlatformSettings, partner: Partner, since: string | undefined, limit: number, now: string): Promise<InboxPage> {
+export async function readInbox(store: Store, engine: MappingEngine, settings: PlatformSettings, partner: Partner, since: string | undefined, limit: number, now: string, role: InboxRole = 'owner'): Promise<InboxPage> {
   const position = since ? decodeCursor(since) : undefined;
   const result = await store.search(partner.tenant, {
     resourceType: 'Task',
-    filters: position ? [{ kind: 'lastUpdated', values: [{ prefix: 'ge', value: position.t }] }] : [],
+    filters: [
+      { kind: 'reference', param: role, values: [partner.organization] },
+      ...(position ? [{ kind: 'lastUpdated' as const, values: [{ prefix: 'ge' as const, value: position.t }] }] : []),
+    ],
     sort: [{ param: '_lastUpdated' }, { param: '_id' }],
     count: limit + 50,
   });
@@ -33,11 +41,10 @@ export async function readInbox(store: Store, engine: MappingEngine, settings: P
   const referrals: InboxPage['referrals'] = [];
   for (const version of after) {
     const task = version.resource as Task;
-    if (!(await disclosable(store, settings, task, now))) {
+    const resources = await recordResources(store, settings, partner, task, now);
+    if (!resources) {
       continue;
     }
-    const referring = await referrers(store, settings.tenant, task, partner.tenant);
-    const resources = [...(await referralResources(store, partner.tenant, task, referring[0])), ...referring];
     const mapped = engine.map(partner.mapping, 'from-fhir', resources, { partner: partner.id, skipValidation: true });
     referrals.push(mapped.record !== undefined ? { record: mapped.record } : { taskId: version.id, outcome: mapped.outcome });
   }
@@ -49,12 +56,62 @@ export async function readInbox(store: Store, engine: MappingEngine, settings: P
 /** One referral of the partner's tenant in its format (undefined when it may not be disclosed now). */
 export async function readInboxRecord(store: Store, engine: MappingEngine, settings: PlatformSettings, partner: Partner, taskId: string, now: string): Promise<unknown> {
   const version = await store.readResource<Task>(partner.tenant, 'Task', taskId);
-  if (!version || version.deleted || !(await disclosable(store, settings, version.resource, now))) {
+  const resources = version && !version.deleted ? await recordResources(store, settings, partner, version.resource, now) : undefined;
+  if (!resources) {
     return undefined;
   }
-  const referring = await referrers(store, settings.tenant, version.resource, partner.tenant);
-  const resources = [...(await referralResources(store, partner.tenant, version.resource, referring[0])), ...referring];
   return engine.map(partner.mapping, 'from-fhir', resources, { partner: partner.id, skipValidation: true }).record;
+}
+
+/** What the mapping needs for one record; undefined when the referral may not be disclosed now. */
+async function recordResources(store: Store, settings: PlatformSettings, partner: Partner, task: Task, now: string): Promise<Resource[] | undefined> {
+  if (isOriginatedBy(task, partner)) {
+    return ownReferralResources(store, settings, partner, task);
+  }
+  if (!(await disclosable(store, settings, task, now))) {
+    return undefined;
+  }
+  const referring = await referrers(store, settings.tenant, task, partner.tenant);
+  return [...(await referralResources(store, partner.tenant, task, referring[0])), ...referring];
+}
+
+function isOriginatedBy(task: Task, partner: Partner): boolean {
+  return !task.partOf?.length && task.requester?.reference === partner.organization;
+}
+
+/** A referral the partner originated: its own resources, and who it went to. */
+async function ownReferralResources(store: StoreOps, settings: PlatformSettings, partner: Partner, task: Task): Promise<Resource[]> {
+  const local = (refs: (string | undefined)[]) => refs.filter((r): r is string => r !== undefined && /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(r));
+  const first = (await store.readMany(partner.tenant, local([task.focus?.reference, task.for?.reference]))).map((v) => v.resource);
+  const sr = first.find((r): r is ServiceRequest => r.resourceType === 'ServiceRequest');
+  const more = local([...(sr?.supportingInfo ?? []), ...(sr?.reasonReference ?? [])].map((r) => r.reference));
+  const second = more.length ? (await store.readMany(partner.tenant, more)).map((v) => v.resource) : [];
+  const parties = await organizations(store, [partner.tenant, settings.tenant], local([task.requester?.reference, task.owner?.reference]));
+  return [task, ...first, ...second, ...parties];
+}
+
+/**
+ * Organizations by reference, from the first tenant that holds them; one the gateway knows
+ * only as a partner's (or a clinic's) reference is described by its registered name.
+ */
+async function organizations(store: StoreOps, tenants: string[], refs: string[]): Promise<Resource[]> {
+  const found: Resource[] = [];
+  let missing = refs.filter((r) => r.startsWith('Organization/'));
+  for (const tenant of tenants) {
+    if (missing.length === 0) break;
+    const versions = await store.readMany(tenant, missing);
+    found.push(...versions.map((v) => v.resource));
+    missing = missing.filter((r) => !versions.some((v) => `Organization/${v.id}` === r));
+  }
+  if (missing.length) {
+    const partners = await store.listPartners();
+    for (const ref of missing) {
+      const id = ref.slice('Organization/'.length);
+      const organization: Organization = { resourceType: 'Organization', id, active: true, name: partners.find((p) => p.organization === ref)?.name ?? id };
+      found.push(organization);
+    }
+  }
+  return found;
 }
 
 async function referralResources(store: StoreOps, tenant: string, task: Task, referrer: Resource | undefined): Promise<Resource[]> {
@@ -86,7 +143,9 @@ async function referrers(store: StoreOps, platformTenant: string, task: Task, te
   if (!requester || !/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(requester)) {
     return [];
   }
-  const found = (await store.readMany(platformTenant, [requester])).map((v) => v.resource);
+  const found = requester.startsWith('Organization/')
+    ? await organizations(store, [platformTenant], [requester]) // an organisation originated it
+    : (await store.readMany(platformTenant, [requester])).map((v) => v.resource);
   const role = found[0];
   if (role?.resourceType === 'PractitionerRole') {
     const more = [role.practitioner?.reference, role.organization?.reference].filter((r): r is string => typeof r === 'string' && /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]+$/.test(r));

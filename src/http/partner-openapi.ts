@@ -17,6 +17,17 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
             next: { type: 'string', description: 'Cursor to pass as `since` for what changed later' },
           },
         },
+        OriginationResult: {
+          type: 'object',
+          required: ['referralId', 'taskId', 'taskStatus', 'route', 'created'],
+          properties: {
+            referralId: { type: 'string', description: 'Your id of the referral' },
+            taskId: { type: 'string', description: "The referral's Task id at the gateway" },
+            taskStatus: { type: 'string', description: 'FHIR Task status: `requested` until the target answers' },
+            route: { type: 'string', enum: ['inbox', 'ehr'], description: "Delivered to the target organisation's inbox, or to the clinic's EHR" },
+            created: { type: 'boolean', description: 'False when this referralId had been received before (nothing written again)' },
+          },
+        },
         UpdateResults: {
           type: 'object',
           properties: {
@@ -37,8 +48,33 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
       '/partners/{partner}/referrals': {
         get: {
           summary: "The partner's inbox: referrals changed since a cursor",
-          parameters: [partnerParam, { name: 'since', in: 'query', schema: { type: 'string' } }, { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } }],
+          parameters: [
+            partnerParam,
+            { name: 'since', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500 } },
+            {
+              name: 'role',
+              in: 'query',
+              description: '`owner` (default): referrals offered to you; `requester`: referrals you originated, with the status their target gave them',
+              schema: { type: 'string', enum: ['owner', 'requester'] },
+            },
+          ],
           responses: { '200': { description: 'A page of referrals', content: { 'application/json': { schema: { $ref: '#/components/schemas/InboxPage' } } } }, '400': outcome, '401': outcome, '404': outcome },
+        },
+        post: {
+          summary: 'Originate a referral in your format (mapping `referral`) to another organisation or to a clinic',
+          description:
+            'The record of your inbox format, with `status` `new` and `assignedTo.id` naming the target (its Organization id at the gateway: a partner organisation, or a clinic an EHR routes). You are the requester; `referringPractitioner` may be left out. Under the consent gate the referral must carry `consent`. Its status comes back in `GET /partners/{partner}/referrals?role=requester` and, with a webhook URL, as `referral-status-changed` notifications. Sending the same referralId again changes nothing and answers 200.',
+          parameters: [partnerParam],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            '201': { description: 'Received and routed to the target', content: { 'application/json': { schema: { $ref: '#/components/schemas/OriginationResult' } } } },
+            '200': { description: 'Received before', content: { 'application/json': { schema: { $ref: '#/components/schemas/OriginationResult' } } } },
+            '400': outcome,
+            '401': outcome,
+            '404': outcome,
+            '422': outcome,
+          },
         },
       },
       '/partners/{partner}/updates': {

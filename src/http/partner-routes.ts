@@ -3,7 +3,8 @@
 // sees only its own partner path; any other answers like a missing one (404).
 import express, { type Request, type Response } from 'express';
 import { OperationOutcomeError, badRequest, notFound } from '../fhir/index.ts';
-import { readInbox } from '../coordination/partner-inbox.ts';
+import { readInbox, type InboxRole } from '../coordination/partner-inbox.ts';
+import { originateFromPartner } from '../coordination/partner-origination.ts';
 import { applyCsvUpdates, applyJsonUpdates, recordsOf, type UpdateDeps } from '../coordination/partner-updates.ts';
 import type { PlatformSettings } from '../coordination/platform.ts';
 import type { Partner } from '../store/store.ts';
@@ -32,7 +33,23 @@ export function partnerModule(options: PartnerRoutesOptions): HttpModule {
       throw new OperationOutcomeError(badRequest('limit must be an integer from 1 to 500', 'limit'));
     }
     const since = typeof req.query.since === 'string' ? req.query.since : undefined;
-    res.json(await readInbox(options.store, options.engine, options.settings, partner, since, limit, new Date().toISOString()));
+    const role = req.query.role ?? 'owner';
+    if (role !== 'owner' && role !== 'requester') {
+      throw new OperationOutcomeError(badRequest('role must be owner (referrals offered to you) or requester (referrals you originated)', 'role'));
+    }
+    res.json(await readInbox(options.store, options.engine, options.settings, partner, since, limit, new Date().toISOString(), role as InboxRole));
+  });
+
+  // A referral the partner originates, in its own format (its referral mapping), to another
+  // organisation or to a clinic (assignedTo.id).
+  router.post('/partners/:partner/referrals', requirePartner, async (req, res) => {
+    const partner = ownPartner(req, res);
+    if (res.locals.bodyKind !== 'json') {
+      throw new OperationOutcomeError(badRequest('Send the referral as application/json'));
+    }
+    const ctx = { tenant: partner.tenant, baseUrl: options.settings.baseUrl, strict: true, actor: partner.organization, authorize: res.locals.authorize as RestContext['authorize'] };
+    const result = await originateFromPartner(options, ctx, partner, req.body, new Date().toISOString());
+    res.status(result.created ? 201 : 200).json(result);
   });
 
   router.post('/partners/:partner/updates', requirePartner, async (req, res) => {
