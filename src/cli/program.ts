@@ -6,6 +6,7 @@ import { auditCommand } from './audit-command.ts';
 import { mapCommand } from './map-command.ts';
 import { partnerCommand } from './partner-command.ts';
 import { reportCommand } from './report-command.ts';
+import { reconcileCommand } from './reconcile-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { syncCommand } from './sync-command.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand());
   program.addCommand(syncCommand());
   program.addCommand(replayCommand());
+  program.addCommand(reconcileCommand());
   // Usage errors anywhere exit 2 through main(), not from inside commander.
   const override = (command: Command): void => {
     command.exitOverride();

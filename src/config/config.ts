@@ -29,6 +29,8 @@ export interface EhrConfig {
   /** node-cron expression; the default polls every 15 minutes on weekdays, 7-19 h. */
   pollSchedule: string;
   timeoutMs: number;
+  /** node-cron expression of the reconciliation job (open referrals compared with the EHR); default weekdays 06:30. */
+  reconcileSchedule?: string;
   /** FHIR Subscriptions (R4 backport) rest-hook notifications from this EHR; absent = polling only. */
   subscription?: EhrSubscriptionConfig;
 }
@@ -173,6 +175,7 @@ export const configSchema: JSONSchemaType<GatewayConfig> = {
           organizations: { type: 'array', items: { type: 'string', pattern: '^Organization/[A-Za-z0-9\\-.]{1,64}$' } },
           pollSchedule: { type: 'string', minLength: 9 },
           timeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+          reconcileSchedule: { type: 'string', minLength: 9, nullable: true },
           subscription: {
             type: 'object',
             properties: {

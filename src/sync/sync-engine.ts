@@ -15,6 +15,7 @@ import { ehrClientInput } from './ehr-connection.ts';
 import { originCode } from './ehr-tags.ts';
 import { addStats, createOutboxWorker, emptyStats, type Deliverer, type DrainStats, type OutboxWorker } from './outbox-worker.ts';
 import { createPoller, emptyPollStats, type Fence, type Poller, type PollStats } from './poller.ts';
+import { createReconciler, type Reconciler } from './reconcile-job.ts';
 import type { ScheduledJob } from './scheduler.ts';
 
 export interface SyncEngineOptions {
@@ -54,9 +55,11 @@ export interface SyncEngine {
   readonly worker: OutboxWorker;
   readonly pollers: ReadonlyMap<string, Poller>;
   readonly clients: ReadonlyMap<string, EhrClient>;
+  /** Per EHR, the comparison of open referrals with the EHR (`gateway reconcile`, and a scheduled job). */
+  readonly reconcilers: ReadonlyMap<string, Reconciler>;
   /** One poll of every EHR, then the outbox drained: `gateway sync --once`. */
   runOnce(options?: { fence?: Fence; signal?: AbortSignal }): Promise<CycleReport>;
-  /** The scheduled jobs: per EHR, poll it and drain the outbox. */
+  /** The scheduled jobs: per EHR, poll it and drain the outbox; and reconcile it with repairs. */
   jobs(): ScheduledJob[];
 }
 
@@ -75,8 +78,12 @@ export function outboxOptions(outbox: OutboxConfig): Pick<SyncEngineOptions, 'ma
   };
 }
 
+/** Reconciliation once a business day, before clinics open. */
+export const DEFAULT_RECONCILE_SCHEDULE = '30 6 * * 1-5';
+
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const pollers = new Map<string, Poller>();
+  const reconcilers = new Map<string, Reconciler>();
   const clients = new Map<string, EhrClient>();
   const deliverers = new Map<string, Deliverer>();
   for (const ehr of options.ehrs) {
@@ -102,6 +109,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         pageSize: options.pageSize,
       }),
     );
+    reconcilers.set(ehr.name, createReconciler({ ehrName: ehr.name, store: options.store, client, poller: pollers.get(ehr.name) as Poller, settings: options.settings }));
     deliverers.set(originCode(ehr.name), createEhrDeliverer({ store: options.store, client, ehrBaseUrl: input.baseUrl, gatewayBaseUrl: options.settings.baseUrl }));
   }
   for (const [key, deliverer] of options.extraDeliverers ?? []) {
@@ -126,6 +134,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     worker,
     pollers,
     clients,
+    reconcilers,
     async runOnce({ fence, signal } = {}) {
       const ehrs: EhrCycle[] = [];
       for (const name of pollers.keys()) {
@@ -135,7 +144,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       return { ehrs, outbox };
     },
     jobs() {
-      return options.ehrs.map((ehr) => ({
+      const reconcileJobs: ScheduledJob[] = options.ehrs.map((ehr) => ({
+        name: `reconcile-${ehr.name}`,
+        schedule: ehr.reconcileSchedule ?? DEFAULT_RECONCILE_SCHEDULE,
+        run: (fence: Fence) => (reconcilers.get(ehr.name) as Reconciler).run({ repair: true, fence }),
+      }));
+      const pollJobs: ScheduledJob[] = options.ehrs.map((ehr) => ({
         name: `poll-${ehr.name}`,
         schedule: ehr.pollSchedule,
         run: async (fence: Fence) => {
@@ -144,6 +158,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
           return { ...cycle, outbox };
         },
       }));
+      return [...pollJobs, ...reconcileJobs];
     },
   };
 }
