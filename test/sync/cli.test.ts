@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { runReconcile } from '../../src/cli/reconcile-command.ts';
 import { runReplay } from '../../src/cli/replay-command.ts';
 import { runSync } from '../../src/cli/sync-command.ts';
 import { openStore } from '../../src/store/open.ts';
 import { packagesDir } from '../support/packages-dir.ts';
 import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
-import { OWNER, seedReferral } from './harness.ts';
+import type { Bundle, Task } from '@medplum/fhirtypes';
+import { OWNER, REFERRAL_SYSTEM, seedReferral } from './harness.ts';
 
 let ehr: ReferenceEhr;
 let dir: string;
@@ -66,6 +68,29 @@ describe('gateway sync --once', () => {
   it('refuses to run without --once or with an unknown EHR (exit 2)', async () => {
     expect(await runSync(['--config', configFile], io().io)).toBe(2);
     expect(await runSync(['--once', '--config', configFile, '--ehr', 'nope'], io().io)).toBe(2);
+  });
+});
+
+describe('gateway reconcile', () => {
+  it('prints the drift of the referrals taken in, then repairs it', async () => {
+    // The clinician cancels one referral on the EHR after the last sync.
+    const found = (await (await fetch(new URL(`Task?identifier=${encodeURIComponent(`${REFERRAL_SYSTEM}|ref-cli-1`)}`, ehr.baseUrl))).json()) as Bundle<Task>;
+    const task = found.entry?.[0]?.resource as Task;
+    const put = await fetch(new URL(`Task/${task.id}`, ehr.baseUrl), { method: 'PUT', body: JSON.stringify({ ...task, status: 'cancelled', statusReason: { text: 'duplicate' } }), headers: { 'content-type': 'application/fhir+json' } });
+    expect(put.status).toBe(200);
+    const report = io();
+    expect(await runReconcile(['--no-repair', '--config', configFile], report.io)).toBe(0);
+    console.log(report.out.join(''));
+    expect(report.out.join('')).toMatch(/EHR cli-ehr: 2 open referrals checked, 1 with drift \(0 missing, 1 version-behind, 0 status-behind-on-ehr, 1 status-ahead-on-ehr/);
+    expect(report.out.join('')).toMatch(/platform requested, EHR cancelled: version-behind, status-ahead-on-ehr; repair: intake/);
+    expect(report.out.join('')).toMatch(/not repaired/);
+    const repair = io();
+    expect(await runReconcile(['--config', configFile], repair.io)).toBe(0);
+    expect(repair.out.join('')).toMatch(/repaired: 0 pushes queued, 1 EHR versions taken in/);
+    const after = io();
+    expect(await runReconcile(['--no-repair', '--config', configFile], after.io)).toBe(0);
+    expect(after.out.join('')).toMatch(/EHR cli-ehr: 1 open referrals checked, 0 with drift/);
+    expect(await runReconcile(['--ehr', 'nope', '--config', configFile], io().io)).toBe(2);
   });
 });
 
