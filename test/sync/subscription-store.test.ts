@@ -57,6 +57,12 @@ for (const [kind, open] of kinds) {
       expect(covered).toMatchObject({ covered: 3, highest: 3, recordedAbove: 0 });
       expect(missingEvents(covered!)).toBe(0);
 
+      // Numbers far below the covered mark are forgotten (bounded table); recent ones are kept.
+      await store.recordSubscriptionEvent(channel, 20_005);
+      await store.coverSubscriptionEvents(channel, 20_005);
+      expect(await store.hasSubscriptionEvent(channel, 1)).toBe(false);
+      expect(await store.hasSubscriptionEvent(channel, 20_005)).toBe(true);
+
       // Another channel of the same EHR, and another EHR.
       await store.noteSubscriptionContact('ehr-a|https://ehr.example/fhir/Subscription/2', 'ehr-a', 0);
       const last = await store.lastSubscriptionContact('ehr-a');

@@ -211,6 +211,17 @@ for (const kind of storeKinds()) {
       expect(await localTaskOf(gateway, FULL, task.id ?? '')).toBeUndefined();
     });
 
+    it('logs no secret and no referral identifiers', async () => {
+      await gateway.sync?.subscriptions?.settled();
+      const logs = gateway.logLines.join('\n');
+      const notificationLines = gateway.logLines.filter((line) => line.includes('subscription'));
+      console.log(`logs: ${gateway.logLines.length} lines, ${notificationLines.length} about subscriptions, e.g. ${notificationLines.find((l) => l.includes('"subscription notification"'))}`);
+      expect(notificationLines.length).toBeGreaterThan(0);
+      expect(logs).not.toContain(SUBSCRIPTION_SECRET);
+      expect(logs).not.toContain(`ref-${kind}-`);
+      expect(logs).not.toContain(`mrn-${kind}-`);
+    });
+
     it('answers malformed notifications (with the right secret) with a 4xx naming the problem', async () => {
       const base = notificationBundle({ base: ehr.baseUrl, type: 'heartbeat', eventsSinceStart: 0 });
       const cases: [string, unknown, number, string][] = [

@@ -11,6 +11,9 @@ interface ChannelRow {
   last_seen_at: number | string;
 }
 
+/** Event numbers kept below the covered mark, to recognise late duplicates without a read. */
+export const EVENTS_KEPT_BELOW_COVERED = 10_000;
+
 export function subscriptionOps(ctx: OpsContext) {
   async function readChannel(channel: string): Promise<SubscriptionChannelState | undefined> {
     const rows = await ctx.exec.all<ChannelRow>('SELECT channel, ehr, covered, highest, last_seen_at FROM subscription_channels WHERE channel = ?', [channel]);
@@ -77,9 +80,14 @@ export function subscriptionOps(ctx: OpsContext) {
       return rows.length === 1;
     },
 
-    /** Every event number up to `upTo` is accounted for (taken in, or caught up by a query); never moves back. */
+    /**
+     * Every event number up to `upTo` is accounted for (taken in, or caught up by a query); never
+     * moves back. Numbers far below it are forgotten: one of those coming again is read back
+     * from the EHR and recognised by its version, so nothing is applied twice.
+     */
     async coverSubscriptionEvents(channel: string, upTo: number): Promise<void> {
       await ctx.exec.run('UPDATE subscription_channels SET covered = ? WHERE channel = ? AND covered < ?', [upTo, channel, upTo]);
+      await ctx.exec.run('DELETE FROM subscription_events WHERE channel = ? AND event_number <= ?', [channel, upTo - EVENTS_KEPT_BELOW_COVERED]);
     },
 
     /** When any subscription channel of the EHR last carried a notification or heartbeat. */
