@@ -129,7 +129,9 @@ export function adminConsoleRoutes(options: AdminConsoleOptions): Router {
   });
 
   router.get('/admin/console/referrals', async (req, res) => {
-    const query = referralQuery(req.query as Record<string, unknown>);
+    // Referrals taken in from an EHR name their owner by the EHR's absolute URL.
+    const bases = [settings.baseUrl, ...options.ehrs().map((e) => (e.baseUrl.endsWith('/') ? e.baseUrl : `${e.baseUrl}/`))];
+    const query = referralQuery(req.query as Record<string, unknown>, bases);
     const found = await store.search(settings.tenant, {
       resourceType: 'Task',
       filters: query.filters,
@@ -174,7 +176,7 @@ export function adminConsoleRoutes(options: AdminConsoleOptions): Router {
     const downstream: DownstreamHistory[] = [];
     for (const mirror of mirrors.versions) {
       const owner = (mirror.resource as Task).owner?.reference;
-      const partner = owner ? partners.find((p) => p.organization === owner) : undefined;
+      const partner = owner ? partners.find((p) => organizationTail(p.organization) === organizationTail(owner)) : undefined;
       let versions = partner ? ((await store.readHistory(partner.tenant, 'Task', mirror.id, { count: 500 })) as StoredVersion<Task>[]) : [];
       if (versions.length === 0) versions = (await store.readHistory(settings.tenant, 'Task', mirror.id, { count: 500 })) as StoredVersion<Task>[];
       downstream.push({ taskId: mirror.id, ...(owner ? { organization: owner } : {}), versions: versions.reverse() });
@@ -308,7 +310,7 @@ function replayAuditEvent(req: Request, res: Response, deadLetterId: string, out
   return event;
 }
 
-function referralQuery(query: Record<string, unknown>): { filters: SearchFilter[]; count: number } {
+function referralQuery(query: Record<string, unknown>, bases: readonly string[]): { filters: SearchFilter[]; count: number } {
   const issues: OperationOutcomeIssue[] = [];
   const known = new Set(['status', 'organization', 'from', 'to', '_count']);
   for (const key of Object.keys(query)) {
@@ -335,7 +337,7 @@ function referralQuery(query: Record<string, unknown>): { filters: SearchFilter[
   if (organization !== undefined) {
     const m = ORGANIZATION.exec(organization);
     if (!m) issues.push(issue('error', 'invalid', 'organization must be an Organization id or Organization/id', 'organization'));
-    else filters.push({ kind: 'reference', param: 'owner', values: [`Organization/${m[1]}`] });
+    else filters.push({ kind: 'reference', param: 'owner', values: [`Organization/${m[1]}`, ...bases.map((base) => `${base}Organization/${m[1]}`)] });
   }
   const dates: { prefix: 'ge' | 'le'; value: string }[] = [];
   for (const [name, prefix] of [['from', 'ge'], ['to', 'le']] as const) {
@@ -349,6 +351,11 @@ function referralQuery(query: Record<string, unknown>): { filters: SearchFilter[
   // Two date bounds are two filters (ANDed); one filter's values are ORed.
   const dateFilters: SearchFilter[] = dates.map((d) => ({ kind: 'date', param: 'authored-on', values: [d] }));
   return { filters: [...filters, ...dateFilters], count };
+}
+
+/** `Organization/id` of a relative or absolute reference. */
+function organizationTail(reference: string): string {
+  return /(Organization\/[^/]+)$/.exec(reference)?.[1] ?? reference;
 }
 
 function boundedIntOr(value: string | undefined, fallback: number, max: number, name: string, issues: OperationOutcomeIssue[]): number {

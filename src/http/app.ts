@@ -134,9 +134,10 @@ export function sendResource(res: Response, status: number, resource: Resource):
 }
 
 /** Query strings as plain string or string[] values; no nested objects (qs-style a[b]=c). */
-function simpleQuery(query: string): Record<string, string | string[]> {
+function simpleQuery(query: string | null | undefined): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = Object.create(null);
-  for (const [key, value] of new URLSearchParams(query)) {
+  // Express hands the parser null when the URL has no query string; URLSearchParams(null) would read "null".
+  for (const [key, value] of new URLSearchParams(query ?? '')) {
     const existing = result[key];
     if (existing === undefined) {
       result[key] = value;

@@ -66,10 +66,12 @@ export function consoleRoutes(options: { dir?: string } = {}): Router {
   const files = loadConsoleFiles(options.dir);
   const router = express.Router();
   router.use(['/console', '/console/*rest'], securityHeaders);
-  router.get('/console', (_req, res) => {
-    res.redirect(302, '/console/');
-  });
-  router.get(['/console/', '/console/*rest'], (req, res) => {
+  router.get(['/console', '/console/*rest'], (req, res) => {
+    // Non-strict routing lets `/console` match `/console/` too: only the bare path redirects.
+    if (req.path === '/console') {
+      res.redirect(302, '/console/');
+      return;
+    }
     const rel = req.path === '/console/' ? 'index.html' : req.path.slice('/console/'.length);
     const file = files.get(rel);
     if (!file) throw new OperationOutcomeError(notFound('No such console file'));
