@@ -46,13 +46,13 @@ export async function startHarness(options: { kind?: StoreKind; ehr?: ReferenceE
   };
 }
 
-/** Posts a referral (Patient, ServiceRequest, Task owned by OWNER) to the EHR; returns the Task. */
-export async function seedReferral(ehr: ReferenceEhr, n: number | string): Promise<Task> {
+/** Posts a referral (Patient, ServiceRequest, Task owned by OWNER) to the EHR; returns the Task. `headers`: e.g. a token for an EHR that requires one. */
+export async function seedReferral(ehr: ReferenceEhr, n: number | string, headers: Record<string, string> = {}): Promise<Task> {
   const post = async <T>(resource: object): Promise<T> => {
     const res = await fetch(new URL((resource as { resourceType: string }).resourceType, ehr.baseUrl), {
       method: 'POST',
       body: JSON.stringify(resource),
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', ...headers },
     });
     if (res.status !== 201) {
       throw new Error(`seed failed with ${res.status}`);
@@ -85,8 +85,8 @@ export async function seedOrganization(ehr: ReferenceEhr): Promise<void> {
   await fetch(new URL('Organization/food-bank', ehr.baseUrl), { method: 'PUT', body: JSON.stringify(org), headers: { 'content-type': 'application/fhir+json' } });
 }
 
-export async function readEhrTask(ehr: ReferenceEhr, id: string): Promise<Task> {
-  return (await (await fetch(new URL(`Task/${id}`, ehr.baseUrl))).json()) as Task;
+export async function readEhrTask(ehr: ReferenceEhr, id: string, headers: Record<string, string> = {}): Promise<Task> {
+  return (await (await fetch(new URL(`Task/${id}`, ehr.baseUrl), { headers })).json()) as Task;
 }
 
 /** The platform copy of an EHR Task. */
