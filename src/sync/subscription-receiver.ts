@@ -21,7 +21,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { Store } from '../store/store.ts';
 import { safeErrorText } from './error-text.ts';
 import { emptyPollStats, type Poller, type PollStats } from './poller.ts';
-import { parseNotification, type NotificationEvent, type NotificationType } from './subscription-notification.ts';
+import { parseNotification, type NotificationEvent, type NotificationType, type SubscriptionNotification } from './subscription-notification.ts';
 
 export interface SubscribedEhr {
   name: string;
@@ -93,6 +93,7 @@ export function createSubscriptionReceiver(options: SubscriptionReceiverOptions)
   const lastHeard = new Map<string, number>();
   const catchUps = new Map<string, Promise<void>>();
   const queued = new Map<string, Map<string, number>>();
+  const lanes = new Map<string, Promise<void>>();
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let watching: Promise<void> = Promise.resolve();
@@ -219,6 +220,67 @@ export function createSubscriptionReceiver(options: SubscriptionReceiverOptions)
     }
   }
 
+  async function handle(ehr: SubscribedEhr, notification: SubscriptionNotification, channel: string, signal?: AbortSignal): Promise<NotificationResult> {
+    const top = Math.max(notification.eventsSinceStart ?? 0, ...notification.events.map((e) => e.number));
+    const { before } = await store.noteSubscriptionContact(channel, ehr.name, top);
+    lastHeard.set(ehr.name, now());
+    setLive(ehr.name);
+
+    const result: NotificationResult = { type: notification.type, events: notification.events.length, duplicates: 0, late: 0, ignored: 0, intake: emptyPollStats(), missing: 0 };
+    const poller = options.pollers.get(ehr.name);
+    for (const event of notification.events) {
+      if (await store.hasSubscriptionEvent(channel, event.number)) {
+        result.duplicates += 1;
+        continue;
+      }
+      const late = before !== undefined && (event.number <= before.highest || event.number <= before.covered);
+      if (late) {
+        result.late += 1;
+      }
+      const task = await taskOf(event, ehr, late, signal);
+      if (event.focus && (!task || !ownedHere(task, ehr) || !poller)) {
+        result.ignored += 1;
+      } else if (task && poller) {
+        const stats = await poller.intake([task], { signal });
+        for (const key of Object.keys(stats) as (keyof PollStats)[]) {
+          result.intake[key] += stats[key];
+        }
+      }
+      // Recorded only once taken in: a crash before this line means the EHR's retry is applied (idempotently) again.
+      await store.recordSubscriptionEvent(channel, event.number);
+    }
+
+    const state = await store.getSubscriptionChannel(channel);
+    if (state) {
+      result.missing = missingEvents(state);
+      if (result.missing > 0 || before === undefined) {
+        // Events were dropped (or this is the channel's first contact): the poll fetches what was missed.
+        requestCatchUp(ehr.name, channel, state.highest);
+      } else if (state.highest > state.covered) {
+        await store.coverSubscriptionEvents(channel, state.highest);
+      }
+    }
+    logger.info({ ehr: ehr.name, type: result.type, events: result.events, duplicates: result.duplicates, late: result.late, ignored: result.ignored, intake: result.intake, missing: result.missing }, 'subscription notification');
+    return result;
+  }
+
+  async function inLane<T>(channel: string, fn: () => Promise<T>): Promise<T> {
+    const previous = lanes.get(channel) ?? Promise.resolve();
+    const run = previous.then(fn);
+    const done = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    lanes.set(channel, done);
+    try {
+      return await run;
+    } finally {
+      if (lanes.get(channel) === done) {
+        lanes.delete(channel);
+      }
+    }
+  }
+
   return {
     async receive(name, body, { signal } = {}) {
       const ehr = byName.get(name);
@@ -227,47 +289,8 @@ export function createSubscriptionReceiver(options: SubscriptionReceiverOptions)
       }
       const notification = parseNotification(body, ehr.baseUrl);
       const channel = channelName(ehr.name, notification.subscription);
-      const top = Math.max(notification.eventsSinceStart ?? 0, ...notification.events.map((e) => e.number));
-      const { before } = await store.noteSubscriptionContact(channel, ehr.name, top);
-      lastHeard.set(ehr.name, now());
-      setLive(ehr.name);
-
-      const result: NotificationResult = { type: notification.type, events: notification.events.length, duplicates: 0, late: 0, ignored: 0, intake: emptyPollStats(), missing: 0 };
-      const poller = options.pollers.get(ehr.name);
-      for (const event of notification.events) {
-        if (await store.hasSubscriptionEvent(channel, event.number)) {
-          result.duplicates += 1;
-          continue;
-        }
-        const late = before !== undefined && (event.number <= before.highest || event.number <= before.covered);
-        if (late) {
-          result.late += 1;
-        }
-        const task = await taskOf(event, ehr, late, signal);
-        if (event.focus && (!task || !ownedHere(task, ehr) || !poller)) {
-          result.ignored += 1;
-        } else if (task && poller) {
-          const stats = await poller.intake([task], { signal });
-          for (const key of Object.keys(stats) as (keyof PollStats)[]) {
-            result.intake[key] += stats[key];
-          }
-        }
-        // Recorded only once taken in: a crash before this line means the EHR's retry is applied (idempotently) again.
-        await store.recordSubscriptionEvent(channel, event.number);
-      }
-
-      const state = await store.getSubscriptionChannel(channel);
-      if (state) {
-        result.missing = missingEvents(state);
-        if (result.missing > 0 || before === undefined) {
-          // Events were dropped (or this is the channel's first contact): the poll fetches what was missed.
-          requestCatchUp(ehr.name, channel, state.highest);
-        } else if (state.highest > state.covered) {
-          await store.coverSubscriptionEvents(channel, state.highest);
-        }
-      }
-      logger.info({ ehr: ehr.name, type: result.type, events: result.events, duplicates: result.duplicates, late: result.late, ignored: result.ignored, intake: result.intake, missing: result.missing }, 'subscription notification');
-      return result;
+      // One notification of a channel at a time in this process (an EHR may retry while the first is in hand).
+      return inLane(channel, () => handle(ehr, notification, channel, signal));
     },
     shouldPoll(ehr) {
       return !(byName.has(ehr) && live.get(ehr) === true);

@@ -124,6 +124,21 @@ for (const kind of storeKinds()) {
       expect(afterRepeats).toBe(afterFirst);
     });
 
+    it('applies the same notification sent five times at once only once', async () => {
+      // A second subscription of the same EHR: its handshake (first contact) runs a catch-up poll first.
+      await notify(gateway.url, FULL, notificationBundle({ base: ehr.baseUrl, type: 'handshake', eventsSinceStart: 1, subscriptionId: 'burst' }));
+      await gateway.sync?.subscriptions?.settled();
+      const task = await seedReferral(ehr, `${kind}-burst-1`);
+      const bundle = notificationBundle({ base: ehr.baseUrl, type: 'event-notification', eventsSinceStart: 2, events: [{ number: 2, task }], subscriptionId: 'burst' });
+      const answers = await Promise.all(Array.from({ length: 5 }, () => notify(gateway.url, FULL, bundle)));
+      const versions = await versionsOf(gateway, FULL, task.id ?? '');
+      const applied = answers.filter((a) => outcomeText(a.outcome).includes(' 1 applied')).length;
+      console.log(`burst of 5 identical notifications: statuses ${answers.map((a) => a.status).join(',')}; applied ${applied}; versions ${versions}`);
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(applied).toBe(1);
+      expect(versions).toBe(1);
+    });
+
     it('catches up a dropped notification with the poll, and handles the late one when it comes', async () => {
       const dropped = await seedReferral(ehr, `${kind}-gap-3`);
       const next = await seedReferral(ehr, `${kind}-gap-4`);
