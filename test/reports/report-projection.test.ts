@@ -48,6 +48,11 @@ async function writeEdgeCases(store: Store, clock: Clock): Promise<void> {
   await store.updateResource('default', task('late-draft', 'requested', { owner: { reference: ORGS[2] } }));
   at('2026-01-06T09:00:00Z');
   await store.updateResource('default', task('late-draft', 'completed', { owner: { reference: ORGS[2] }, output: [{ type: RESULTING_ACTIVITY, valueReference: { reference: 'Procedure/missing' } }] }));
+  // An owner dropped in a later version: the latest owner given counts.
+  at('2026-01-08T09:00:00Z');
+  await store.updateResource('default', task('owner-dropped', 'requested', { owner: { reference: ORGS[3] }, focus: { reference: `ServiceRequest/sr-${referral[7].id}` } }));
+  at('2026-01-09T09:00:00Z');
+  await store.updateResource('default', task('owner-dropped', 'accepted', { focus: { reference: `ServiceRequest/sr-${referral[7].id}` } }));
   // A focus changed after the period: the period's focus counts.
   at('2026-01-07T09:00:00Z');
   await store.updateResource('default', task('refocused', 'requested', { focus: { reference: `ServiceRequest/sr-${referral[4].id}` } }));
@@ -114,7 +119,7 @@ describe.each(kinds)('referral report from the %s projection', (kind) => {
     expect(fromProjection.report).toEqual(before.report);
     // The edge cases moved the figures away from the generated ones.
     expect(fromProjection.report).not.toEqual(computeReferralReport(generated.input, { period: PERIOD, groupBy: ['organization', 'category'] }));
-    for (const org of [ORGS[1], ORGS[2]]) {
+    for (const org of [ORGS[1], ORGS[2], ORGS[3]]) {
       const one = await runReferralReport(store, { period: PERIOD, organization: org });
       const oneHistory = await runReferralReport(store, { period: PERIOD, organization: org, source: 'history' });
       expect(one.report).toEqual(oneHistory.report);

@@ -22,7 +22,7 @@ export interface TaskEntry {
   d?: 1;
   /** statusReason text or first code */
   r?: string;
-  /** owner reference */
+  /** owner reference, when it differs from the previous entry's ('' for none) */
   o?: string;
   /** number of resulting-activity outputs, when not 0 */
   n?: number;
@@ -73,6 +73,11 @@ function focusServiceRequest(task: Task): string | undefined {
   return parsed?.resourceType === 'ServiceRequest' ? parsed.id : undefined;
 }
 
+function lastOwner(entries: readonly TaskEntry[], upTo: number): string | undefined {
+  for (let i = upTo; i >= 0; i--) if (entries[i].o !== undefined) return entries[i].o === '' ? undefined : entries[i].o;
+  return undefined;
+}
+
 function lastFocus(entries: readonly TaskEntry[], upTo: number): string | undefined {
   for (let i = upTo; i >= 0; i--) if (entries[i].f !== undefined) return entries[i].f === '' ? undefined : entries[i].f;
   return undefined;
@@ -90,7 +95,8 @@ export function nextTaskProjection(previous: TaskProjection | undefined, task: T
   const fact = isReferralTaskStatus(task.status) ? taskVersionFact(task) : undefined;
   const reason = fact ? fact.reason : (task.statusReason?.text ?? task.statusReason?.coding?.[0]?.code);
   if (reason !== undefined) entry.r = reason;
-  if (task.owner?.reference !== undefined) entry.o = task.owner.reference;
+  const owner = task.owner?.reference;
+  if (entries.length === 0 ? owner !== undefined : lastOwner(entries, entries.length - 1) !== owner) entry.o = owner ?? '';
   if (fact && fact.outcomes > 0) entry.n = fact.outcomes;
   if (fact && fact.outputProcedures.length > 0) entry.p = fact.outputProcedures;
   if (entries.length === 0 || lastFocus(entries, entries.length - 1) !== focus) entry.f = focus ?? '';
@@ -181,10 +187,12 @@ export function referralFromRow(row: TaskRow, startMs: number, endMs: number, re
   const last = entries[to];
   if (last.x === 1) return undefined;
   const versions: TaskVersionFact[] = [];
+  let owner = from > 0 ? lastOwner(entries, from - 1) : undefined;
   for (let i = from; i <= to; i++) {
     const e = entries[i];
+    if (e.o !== undefined) owner = e.o === '' ? undefined : e.o;
     if (!isReferralTaskStatus(e.s)) continue;
-    const v: TaskVersionFact = { status: e.s, reason: e.r, owner: e.o, lastUpdated: e.t, outcomes: e.n ?? 0, outputProcedures: e.p ?? [] };
+    const v: TaskVersionFact = { status: e.s, reason: e.r, owner, lastUpdated: e.t, outcomes: e.n ?? 0, outputProcedures: e.p ?? [] };
     versions.push(v);
   }
   const focus = lastFocus(entries, to);

@@ -3,6 +3,8 @@
 -- (src/store/ops/referral-facts.ts; derived by src/workflow/report/projection.ts). Data
 -- written before this migration is projected by `gateway report --rebuild-projection`.
 
+-- Tables with rows of JSON text are rowid tables: WITHOUT ROWID suits small rows only.
+
 -- One row per Task: its versions as compact JSON entries (status, reason, owner, outputs, time).
 CREATE TABLE report_tasks (
   tenant TEXT NOT NULL,
@@ -13,7 +15,7 @@ CREATE TABLE report_tasks (
   last_ms INTEGER NOT NULL,
   entries TEXT NOT NULL,
   PRIMARY KEY (tenant, id)
-) WITHOUT ROWID;
+);
 CREATE INDEX report_tasks_last ON report_tasks (tenant, last_ms);
 
 -- Need categories and consent presence of each live ServiceRequest.
@@ -40,7 +42,7 @@ CREATE TABLE report_care_plans (
   created_ms INTEGER,
   fact TEXT NOT NULL,
   PRIMARY KEY (tenant, id)
-) WITHOUT ROWID;
+);
 CREATE INDEX report_care_plans_created ON report_care_plans (tenant, created_ms);
 
 -- Each Goal: who defined it (latest version), deleted ever, achievement status per version.
@@ -51,4 +53,4 @@ CREATE TABLE report_goals (
   defined_by TEXT,
   history TEXT NOT NULL,
   PRIMARY KEY (tenant, id)
-) WITHOUT ROWID;
+);
