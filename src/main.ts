@@ -116,8 +116,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
         adminConsoleModule({ store, conformance, engine, settings, ehrs: () => (demoEhr ? [demoEhrConnection(demoEhr)] : config.ehrs), sync: () => sync }),
         ...modules,
       ],
-      // The subscription secret is checked ahead of everything else, the body parser included.
-      before: [subscriptionSecretGuard(notificationSecrets), requestMetrics(metrics), ...security.before],
+      // The subscription secret is checked ahead of everything but the request counter: audit, authentication, the body parser.
+      before: [requestMetrics(metrics), subscriptionSecretGuard(notificationSecrets), ...security.before],
     });
     server.on('request', app);
     logger.info({ url }, 'gateway listening');

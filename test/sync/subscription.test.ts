@@ -201,6 +201,11 @@ for (const kind of storeKinds()) {
       expect(channelAfter).toEqual(channelBefore);
       expect(await localTaskOf(gateway, ID_ONLY, task.id ?? '')).toBeUndefined();
       expect(await localTaskOf(gateway, FULL, task.id ?? '')).toBeUndefined();
+      // Counted in the request metrics (no identifiers in labels), not audited.
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      const refused = metrics.split('\n').filter((line) => line.startsWith('gateway_http_requests_total') && line.includes('status="401"') && line.includes('subscriptions'));
+      console.log(`forged: request metrics ${refused.join(' ; ')}`);
+      expect(refused.length).toBeGreaterThan(0);
     });
 
     it('refuses a focus on another host before reading anything (no request, so no token, goes there)', async () => {
