@@ -13,6 +13,7 @@
 //   (settings.clinics), an outbox item for that EHR is written instead, and the EHR's Task
 //   (taken in by the sync engine, partOf the platform's Task) is the clinic's answer: its
 //   changes are checked with the clinic as owner and reflected back to the originator.
+import { randomUUID } from 'node:crypto';
 import type { Consent, OperationOutcomeIssue, Patient, Procedure, Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { RestContext, WriteEvent, WriteHooks } from '../rest/context.ts';
 import type { Partner, StoredVersion, StoreOps } from '../store/store.ts';
@@ -319,7 +320,8 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
     if (!partner.webhookUrl) {
       return;
     }
-    await tx.enqueue({ destination: `webhook:${partner.id}`, orderingKey: `Task/${task.id}`, reason, payload: { tenant: partner.tenant, taskId: task.id } });
+    // The delivery id travels in the payload, so a replayed dead letter (a new outbox item) keeps it.
+    await tx.enqueue({ destination: `webhook:${partner.id}`, orderingKey: `Task/${task.id}`, reason, payload: { tenant: partner.tenant, taskId: task.id, deliveryId: randomUUID() } });
   }
 
   /** A source referral taken in from an EHR is updated there through the outbox (the sync engine delivers). */

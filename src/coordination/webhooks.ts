@@ -1,7 +1,8 @@
 // Webhooks to partners on new or changed referrals. The body is the referral in the partner's
 // own format (mapped at delivery time, so it is current), signed with HMAC-SHA256 over
-// `<timestamp>.<body>` with the partner's webhook secret; the delivery id is the outbox item's
-// id, so a redelivery carries the same id and receivers can deduplicate. Delivery goes only
+// `<timestamp>.<body>` with the partner's webhook secret; the delivery id is set when the
+// notification is queued (the outbox item's id for older items), so every retry and a replay
+// from the dead-letter list carry the same id and receivers can deduplicate. Delivery goes only
 // to URLs the SSRF guard accepts, never follows redirects, and has a timeout.
 import { createHmac } from 'node:crypto';
 import { OperationOutcomeError, badGateway, gatewayTimeout, unavailable } from '../fhir/index.ts';
@@ -34,7 +35,8 @@ export interface WebhookDeps {
 export async function deliverWebhook(deps: WebhookDeps, item: OutboxItem): Promise<void> {
   const partnerId = item.destination.slice('webhook:'.length);
   const partner = await deps.store.getPartner(partnerId);
-  const payload = item.payload as { taskId?: string };
+  const payload = item.payload as { taskId?: string; deliveryId?: string };
+  const deliveryId = typeof payload.deliveryId === 'string' && payload.deliveryId ? payload.deliveryId : item.id;
   if (!partner?.webhookUrl || !payload.taskId) {
     return; // The partner no longer takes webhooks: nothing to deliver.
   }
@@ -45,14 +47,14 @@ export async function deliverWebhook(deps: WebhookDeps, item: OutboxItem): Promi
   if (referral === undefined) {
     return; // No longer disclosable (consent revoked or the referral gone): nothing is sent.
   }
-  const body = JSON.stringify({ event: item.reason, deliveryId: item.id, referral });
+  const body = JSON.stringify({ event: item.reason, deliveryId, referral });
   const timestamp = String(Math.floor(now.getTime() / 1000));
   let response: Response;
   try {
     response = await fetch(partner.webhookUrl, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body), [TIMESTAMP_HEADER]: timestamp, [DELIVERY_HEADER]: item.id },
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body), [TIMESTAMP_HEADER]: timestamp, [DELIVERY_HEADER]: deliveryId },
       body,
       signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
     });

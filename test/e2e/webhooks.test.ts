@@ -53,8 +53,11 @@ describe('partner webhooks', () => {
     const last = received[1];
     const timestamp = String(last.headers['x-gateway-timestamp']);
     expect(last.headers['x-gateway-signature']).toBe(signWebhook('test-secret-1', timestamp, last.body));
-    expect(last.headers['x-gateway-delivery']).toBe(item.id);
-    expect(received[0].headers['x-gateway-delivery']).toBe(item.id);
+    // The delivery id is fixed when the notification is queued: the retry carries the same one.
+    const deliveryId = (item.payload as { deliveryId?: string }).deliveryId;
+    expect(deliveryId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(last.headers['x-gateway-delivery']).toBe(deliveryId);
+    expect(received[0].headers['x-gateway-delivery']).toBe(deliveryId);
     const payload = JSON.parse(last.body);
     expect(payload.event).toBe('referral-offered');
     expect(payload.referral.client.familyName).toBe('Rivera');
