@@ -191,7 +191,8 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
       if (!decision.allowed) {
         continue; // No consent, no disclosure to the clinic either; the referral stays requested.
       }
-      const payload: OriginatedDelivery = { kind: ORIGINATED_DELIVERY, tenant: settings.tenant, resourceType: 'Task', id: task.id ?? '', organization: route.organization };
+      const ehrOrganizations = (settings.clinics ?? []).filter((c) => c.ehr === route.ehr).map((c) => c.organization);
+      const payload: OriginatedDelivery = { kind: ORIGINATED_DELIVERY, tenant: settings.tenant, resourceType: 'Task', id: task.id ?? '', organization: route.organization, ehrOrganizations };
       await tx.enqueue({ destination: `ehr:${route.ehr}`, orderingKey: `Task/${task.id}`, reason: ORIGINATED_DELIVERY, payload });
     }
   }

@@ -33,6 +33,8 @@ export interface OriginatedDelivery {
   id: string;
   /** The clinic's Organization the referral is for. */
   organization: string;
+  /** Every organisation that EHR routes (the EHR knows them by these references). */
+  ehrOrganizations?: string[];
 }
 
 export const ORIGINATED_DELIVERY = 'originated-referral';

@@ -4,8 +4,9 @@
 // gateway's business identifier (FHIR R4 http.html#ccreate), in dependency order: the
 // patient, the Consents and Conditions the ServiceRequest names, the ServiceRequest, then the
 // Task. A repeat after a lost answer finds what the first attempt created and creates nothing twice.
-// References to what was created point at the EHR's copies; the clinic's own Organization stays
-// as the EHR knows it; everything else points at the gateway, absolutely. The EHR's Task is
+// References to what was created point at the EHR's copies; the organisations the EHR routes
+// (the clinic, and the originator when the EHR routes it too) stay as the EHR knows them, so its
+// requester-side queries find the Task; everything else points at the gateway, absolutely. The EHR's Task is
 // partOf the platform's Task, so when the sync engine takes it in, the coordinator knows whose
 // answer it carries.
 import type { Reference, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
@@ -39,7 +40,8 @@ export async function deliverOriginatedReferral(deps: OriginatedDeliveryDeps, pa
   const send = async (resource: Resource): Promise<string> => {
     const platformRef = `${resource.resourceType}/${resource.id}`;
     const identifier = { system: GATEWAY_RESOURCE_ID, value: platformRef };
-    const body = toEhr(resource, created, payload.organization, deps.gatewayBaseUrl) as Resource & { identifier?: unknown[] };
+    const known = new Set([payload.organization, ...(payload.ehrOrganizations ?? [])]);
+    const body = toEhr(resource, created, known, deps.gatewayBaseUrl) as Resource & { identifier?: unknown[] };
     body.identifier = [...((body.identifier as unknown[] | undefined) ?? []), identifier];
     const result = await client.conditionalCreate(body, identifier, { signal });
     const ehrRef = `${resource.resourceType}/${result.resource.id}`;
@@ -65,7 +67,7 @@ export async function deliverOriginatedReferral(deps: OriginatedDeliveryDeps, pa
 }
 
 /** The resource as the EHR gets it: no id, profiles kept, origin tags dropped, references mapped. */
-function toEhr(resource: Resource, created: ReadonlyMap<string, string>, clinic: string, gatewayBaseUrl: string): Resource {
+function toEhr(resource: Resource, created: ReadonlyMap<string, string>, known: ReadonlySet<string>, gatewayBaseUrl: string): Resource {
   const { id: _id, meta, ...rest } = resource;
   const tags = (meta?.tag ?? []).filter((t) => t.system !== ORIGIN_SYSTEM);
   const body = { ...rest } as Resource;
@@ -77,7 +79,7 @@ function toEhr(resource: Resource, created: ReadonlyMap<string, string>, clinic:
     if (mapped) {
       return mapped;
     }
-    if (ref === clinic || isAbsolute(ref) || !RELATIVE.test(ref)) {
+    if (known.has(ref) || isAbsolute(ref) || !RELATIVE.test(ref)) {
       return ref;
     }
     return toAbsolute(ref, gatewayBaseUrl);

@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GATEWAY_RESOURCE_ID } from '../../src/coordination/platform.ts';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.ts';
 import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { startTestGateway, storeKinds, type TestGateway } from '../support/gateway.ts';
 import { FHIR, addPartner, caller, demoBundle, originatedReferralBundle, validationErrors } from './support.ts';
 
 const CLINIC = 'Organization/demo-clinic';
 
-describe('a referral an organisation originates to a clinic', () => {
+describe.each(storeKinds())('a referral an organisation originates to a clinic (%s)', (kind) => {
   let ehr: ReferenceEhr;
   let gw: TestGateway;
   let engine: SyncEngine;
@@ -34,7 +34,7 @@ describe('a referral an organisation originates to a clinic', () => {
     ehr = await startReferenceEhr();
     expect((await ehrCall('POST', '', demoBundle)).status).toBe(200);
     gw = await startTestGateway(
-      'sqlite',
+      kind,
       {
         ehrs: [{ name: 'clinic-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [CLINIC], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
         security: { urlAllowList: ['127.0.0.1'] } as never,
@@ -119,6 +119,31 @@ describe('a referral an organisation originates to a clinic', () => {
     const ehrSide = [(await ehrCall('GET', `Task/${ehrTask.id}`)).body, ehrSr, ehrPatient, ehrConsent];
     expect(resources.length).toBeGreaterThanOrEqual(8);
     expect(validationErrors(gw, [...resources, ...ehrSide])).toEqual([]);
+  });
+
+  test('the clinic is the owner on its EHR: a change to what only the requester may change is refused, its next status goes through', async () => {
+    const posted = await call('POST', '', originatedReferralBundle('Organization/demo-food-bank', CLINIC, { referralId: 'FB-CLINIC-3' }), foodBank);
+    expect(posted.status).toBe(200);
+    const ownTaskId = ((posted.body as Bundle).entry?.[3].resource as Task).id ?? '';
+    const platformTaskId = `o-food-bank-${ownTaskId}`.slice(0, 64);
+    await engine.runOnce(); // created on the EHR
+    await engine.runOnce(); // taken in
+    const [ehrTask] = await ehrTasksFor(platformTaskId);
+    expect(ehrTask.status).toBe('requested');
+
+    // Accepting and raising the priority at once: priority is the requester's, so the whole change is refused.
+    const changed = await ehrCall('PUT', `Task/${ehrTask.id}`, { ...ehrTask, status: 'accepted', priority: 'stat', lastModified: new Date().toISOString() });
+    expect(changed.status).toBe(200);
+    const refused = await engine.runOnce();
+    expect(refused.ehrs[0].poll.refused).toBe(1);
+    expect(((await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task).status).toBe('requested');
+
+    // The clinic accepts without touching the priority: taken in, relayed.
+    const current = (await ehrCall('GET', `Task/${ehrTask.id}`)).body as Task;
+    expect((await ehrCall('PUT', `Task/${ehrTask.id}`, { ...current, priority: ehrTask.priority, lastModified: new Date().toISOString() })).status).toBe(200);
+    const applied = await engine.runOnce();
+    expect(applied.ehrs[0].poll.refused).toBe(0);
+    expect(((await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task).status).toBe('accepted');
   });
 
   test('a clinic may not be referred to when the Consent does not cover it: nothing reaches the EHR', async () => {
