@@ -146,6 +146,32 @@ describe.each(storeKinds())('a referral an organisation originates to a clinic (
     expect(((await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task).status).toBe('accepted');
   });
 
+  test('the originator withdraws the referral: the cancellation is pushed to the clinic EHR with its reason', async () => {
+    const posted = await call('POST', '', originatedReferralBundle('Organization/demo-food-bank', CLINIC, { referralId: 'FB-CLINIC-4' }), foodBank);
+    expect(posted.status).toBe(200);
+    const own = (posted.body as Bundle).entry?.[3].resource as Task;
+    const platformTaskId = `o-food-bank-${own.id}`.slice(0, 64);
+    await engine.runOnce(); // created on the EHR
+    const [ehrTask] = await ehrTasksFor(platformTaskId);
+    expect((await ehrCall('PUT', `Task/${ehrTask.id}`, { ...ehrTask, status: 'accepted', lastModified: new Date().toISOString() })).status).toBe(200);
+    await engine.runOnce(); // taken in, accepted
+    const current = (await call('GET', `Task/${own.id}`, undefined, foodBank)).body as Task;
+    expect(current.status).toBe('accepted');
+
+    const withdrawn = await call('PUT', `Task/${own.id}`, { ...current, status: 'cancelled', statusReason: { text: 'Client found help elsewhere' } }, foodBank);
+    expect(withdrawn.status, JSON.stringify(withdrawn.body).slice(0, 600)).toBe(200);
+    const pushed = await engine.runOnce();
+    expect(pushed.outbox).toMatchObject({ delivered: 1, buried: 0, parked: 0 });
+    const [onEhr] = await ehrTasksFor(platformTaskId);
+    expect(onEhr.status).toBe('cancelled');
+    expect(onEhr.statusReason?.text).toBe('Client found help elsewhere');
+    // Taking the EHR's new version back in changes nothing and refuses nothing.
+    const after = await engine.runOnce();
+    expect(after.ehrs[0].poll.refused).toBe(0);
+    expect(after.outbox.claimed).toBe(0);
+    expect(((await call('GET', `Task/${own.id}`, undefined, foodBank)).body as Task).status).toBe('cancelled');
+  });
+
   test('a clinic may not be referred to when the Consent does not cover it: nothing reaches the EHR', async () => {
     const posted = await call('POST', '', originatedReferralBundle('Organization/demo-food-bank', CLINIC, { referralId: 'FB-CLINIC-2', recipient: 'Organization/demo-housing' }), foodBank);
     expect(posted.status).toBe(200);
