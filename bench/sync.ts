@@ -7,7 +7,8 @@
 // and 354 updates/s (polling on PostgreSQL is bound by the coordinator's part-of reference search,
 // 0.4-0.8 s per query at a few thousand resources). With --procedures the reference EHR's
 // conditional create (a FHIRPath scan of every Procedure) dominates: 13-16 updates/s at 50 items.
-// Run: node bench/sync.ts [--items N] [--procedures]   (default 2,000; --procedures: each update carries an outcome Procedure)
+// Run: node bench/sync.ts [--items N] [--procedures] [--store sqlite|postgres]
+//   (default 2,000 items; --procedures: each update carries an outcome Procedure; --store: one store only)
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { Task } from '@medplum/fhirtypes';
@@ -16,7 +17,10 @@ import { EHR_NAME, OWNER, progressLocally, startHarness } from '../test/sync/har
 import { localIdOf } from '../src/sync/ehr-tags.ts';
 import { addStats, emptyStats } from '../src/sync/outbox-worker.ts';
 
-const { values } = parseArgs({ options: { items: { type: 'string', default: '2000' }, procedures: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { items: { type: 'string', default: '2000' }, procedures: { type: 'boolean', default: false }, store: { type: 'string' } } });
+if (values.store !== undefined && values.store !== 'sqlite' && values.store !== 'postgres') {
+  throw new Error('--store must be sqlite or postgres');
+}
 const withProcedures = values.procedures === true;
 const items = Number(values.items);
 if (!Number.isInteger(items) || items < 1) {
@@ -85,9 +89,13 @@ async function run(kind: StoreKind): Promise<void> {
   }
 }
 
-await run('sqlite');
-if (process.env.DATABASE_URL) {
-  await run('postgres');
-} else {
-  console.log('postgres skipped: DATABASE_URL is not set');
+if (values.store !== 'postgres') {
+  await run('sqlite');
+}
+if (values.store !== 'sqlite') {
+  if (process.env.DATABASE_URL) {
+    await run('postgres');
+  } else {
+    console.log('postgres skipped: DATABASE_URL is not set');
+  }
 }
