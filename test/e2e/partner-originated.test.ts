@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GATEWAY_RESOURCE_ID } from '../../src/coordination/platform.ts';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.ts';
 import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { startTestGateway, storeKinds, type TestGateway } from '../support/gateway.ts';
 import { FHIR, addPartner, caller, demoBundle, validationErrors } from './support.ts';
 
 const CLINIC = 'Organization/demo-clinic';
@@ -23,7 +23,7 @@ interface Referral {
   client?: { familyName?: string };
 }
 
-describe('referrals originated in a partner format', () => {
+describe.each(storeKinds())('referrals originated in a partner format (%s)', (kind) => {
   let ehr: ReferenceEhr;
   let gw: TestGateway;
   let engine: SyncEngine;
@@ -48,7 +48,7 @@ describe('referrals originated in a partner format', () => {
     ehr = await startReferenceEhr();
     expect((await ehrCall('POST', '', demoBundle)).status).toBe(200);
     gw = await startTestGateway(
-      'sqlite',
+      kind,
       {
         ehrs: [{ name: 'clinic-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [CLINIC], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
         security: { urlAllowList: ['127.0.0.1'] } as never,
@@ -138,6 +138,19 @@ describe('referrals originated in a partner format', () => {
     }
     expect(resources.length).toBeGreaterThanOrEqual(15);
     expect(validationErrors(gw, resources)).toEqual([]);
+  });
+
+  test('the originator withdraws a referral through its case updates: the target sees it cancelled with the reason', async () => {
+    const posted = await originate('food-bank', { ...record, referralId: 'FB-2026-0009', assignedTo: { id: 'demo-housing', name: 'Harbor Housing Services' } });
+    expect(posted.status).toBe(201);
+    const withdrawn = await call('POST', 'partners/food-bank/updates', { referralId: 'FB-2026-0009', clientId: 'FB-C-311', action: 'cancel', reason: 'Client moved to another county', updatedAt: new Date().toISOString() }, as('food-bank'));
+    expect(withdrawn.body.results[0], JSON.stringify(withdrawn.body).slice(0, 800)).toMatchObject({ status: 'applied', taskStatus: 'cancelled' });
+    const atHousing = (await feed('housing')).filter((r) => r.status === 'cancelled');
+    expect(atHousing).toHaveLength(1);
+    expect((await feed('food-bank', 'requester')).find((r) => r.referralId === 'FB-2026-0009')?.status).toBe('cancelled');
+    // Housing can no longer accept it.
+    const late = await call('POST', 'partners/housing/updates', { referralId: atHousing[0].referralId, clientId: 'C-9', action: 'accept', updatedAt: new Date().toISOString() }, as('housing'));
+    expect(late.body.results[0].status).toBe('rejected');
   });
 
   test('bad originations are refused with the reason, and nothing is stored', async () => {
