@@ -1,5 +1,7 @@
 // One Store over either runner: every operation is the same SQL on both dialects; writes
 // run in a transaction of their own unless called inside `transaction()`.
+import type { Resource } from '@medplum/fhirtypes';
+import { auditAppender } from './audit-appender.ts';
 import type { Indexer, Store, StoreOps } from './store.ts';
 import type { Executor, Runner } from './sql/executor.ts';
 import { auditOps } from './ops/audit.ts';
@@ -75,6 +77,12 @@ export function createSqlStore(runner: Runner, options: SqlStoreOptions = {}): S
     ops[name] = (...args: never[]) =>
       run((exec: Executor) => (opsOn(exec, runner, options)[name] as (...a: never[]) => Promise<unknown>)(...args));
   }
+  // Audit appends outside a transaction are written in groups (audit-appender.ts); inside one
+  // they belong to it.
+  const appender = auditAppender(runner, options.now ?? Date.now);
+  const appendInTransaction = ops.appendAudit as StoreOps['appendAudit'];
+  ops.appendAudit = ((tenant: string, event: Resource) =>
+    runner.inTransaction() ? appendInTransaction(tenant, event) : appender.append(tenant, event)) as (typeof ops)['appendAudit'];
   return {
     ...(ops as unknown as StoreOps),
     kind: runner.dialect.kind,

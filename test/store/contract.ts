@@ -340,6 +340,43 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const tampered = records.map((r) => (r.seq === 2 ? { ...r, tenant: 'other' } : r));
         expect(findBrokenLink(tampered)).toBe(2);
       });
+
+      it('keeps one unbroken chain when many appends arrive at once, in and out of transactions', async () => {
+        const event = (n: number): AuditEvent => ({ resourceType: 'AuditEvent', id: `e${n}` } as AuditEvent);
+        const outside = Array.from({ length: 120 }, (_, n) => store.appendAudit(`t${n % 3}`, event(n)));
+        // Appends inside transactions, one of them rolled back, interleaved with the grouped ones.
+        const inside = [200, 201, 202].map((n) =>
+          store.transaction(async (tx) => {
+            await tx.appendAudit('tx', event(n));
+            if (n === 201) {
+              throw new Error('rolled back');
+            }
+          }),
+        );
+        const settled = await Promise.allSettled([...outside, ...inside]);
+        expect(settled.filter((s) => s.status === 'rejected')).toHaveLength(1);
+        const written = settled.slice(0, 120).map((s) => (s as PromiseFulfilledResult<{ seq: number; event: Resource }>).value);
+        // Every caller is told the record that holds its event.
+        written.forEach((record, n) => expect(record.event.id).toBe(`e${n}`));
+        const records = await store.readAudit({ limit: 1000 });
+        expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 122 }, (_, i) => i + 1));
+        expect(findBrokenLink(records)).toBeUndefined();
+        expect(records.map((r) => r.event.id).sort()).toEqual([...Array.from({ length: 120 }, (_, n) => `e${n}`), 'e200', 'e202'].sort());
+        for (const record of written) {
+          expect(records[record.seq - 1]).toEqual(record);
+        }
+      });
+
+      it('continues the chain after records written by another writer', async () => {
+        await store.appendAudit('t1', { resourceType: 'AuditEvent', id: 'first' } as AuditEvent);
+        // Another writer (a transaction here; another process in production) appends meanwhile.
+        await store.transaction((tx) => tx.appendAudit('t1', { resourceType: 'AuditEvent', id: 'second' } as AuditEvent));
+        const third = await store.appendAudit('t1', { resourceType: 'AuditEvent', id: 'third' } as AuditEvent);
+        expect(third.seq).toBe(3);
+        const records = await store.readAudit({ limit: 10 });
+        expect(records.map((r) => r.event.id)).toEqual(['first', 'second', 'third']);
+        expect(findBrokenLink(records)).toBeUndefined();
+      });
     });
 
     describe('partners and credentials', () => {

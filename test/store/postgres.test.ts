@@ -1,5 +1,7 @@
 import pg from 'pg';
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { findBrokenLink } from '../../src/store/audit-chain.ts';
 import { openStore } from '../../src/store/open.ts';
 import { runStoreContract } from './contract.ts';
 import { runSearchContract } from './search-contract.ts';
@@ -12,6 +14,25 @@ if (url) {
   runSearchContract('postgres', (options) => openTestPostgres(url, options));
 
   describe('PostgreSQL adapter', () => {
+    it('keeps one audit chain when two processes append at the same time', async () => {
+      const schema = uniqueSchema();
+      const stores = await Promise.all([1, 2].map(() => openStore({ databaseUrl: url, dataDir: '.', schema, poolSize: 4 })));
+      try {
+        const event = (n: number) => ({ resourceType: 'AuditEvent', id: `e${n}` }) as AuditEvent;
+        const written = await Promise.all(Array.from({ length: 200 }, (_, n) => stores[n % 2].appendAudit(`t${n % 2}`, event(n))));
+        expect(new Set(written.map((r) => r.seq)).size).toBe(200);
+        const records = await stores[0].readAudit({ limit: 1000 });
+        expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+        expect(findBrokenLink(records)).toBeUndefined();
+        for (const record of written) {
+          expect(records[record.seq - 1]).toEqual(record);
+        }
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+        await dropSchema(url, schema);
+      }
+    });
+
     it('migrates once when several processes open the same schema at once', async () => {
       const schema = uniqueSchema();
       try {

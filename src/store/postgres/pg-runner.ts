@@ -114,6 +114,7 @@ export async function openPostgresRunner(options: PostgresOptions): Promise<Runn
   return {
     dialect,
     read: (fn) => fn(inside.getStore() ?? poolExec),
+    inTransaction: () => inside.getStore() !== undefined,
     async transaction<T>(fn: (exec: Executor) => Promise<T>): Promise<T> {
       const current = inside.getStore();
       if (current) {

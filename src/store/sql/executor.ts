@@ -27,6 +27,8 @@ export interface Dialect {
 export interface Runner {
   readonly dialect: Dialect;
   read<T>(fn: (exec: Executor) => Promise<T>): Promise<T>;
+  /** True when called from inside `transaction()` (or, on SQLite, while holding the connection). */
+  inTransaction(): boolean;
   transaction<T>(fn: (exec: Executor) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -111,6 +111,7 @@ export function openSqliteRunner(options: SqliteOptions): Runner {
   return {
     dialect: sqliteDialect,
     read: (fn) => serialised(() => fn(exec)),
+    inTransaction: () => inside.getStore() === true,
     transaction: <T>(fn: (exec: Executor) => Promise<T>): Promise<T> => {
       if (inside.getStore() && db.isTransaction) {
         return fn(exec);
