@@ -107,6 +107,8 @@ logout.addEventListener('click', () => {
   showLogin();
 });
 window.addEventListener('console:unauthorized', () => {
+  // The sign-in form checks the token itself and says why it failed.
+  if (document.querySelector('form.login')) return;
   clearToken();
   showLogin('The admin token was refused; sign in again.');
 });

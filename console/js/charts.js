@@ -8,8 +8,8 @@ import { h, s, uid } from './dom.js';
  * @typedef {{ key: string; label: string; value: number | null; display?: string; tone?: 'ok' | 'bad' | 'alt' }} Bar
  */
 
-const WIDTH = 560;
-const LABEL = 190;
+const WIDTH = 600;
+const LABEL = 200;
 const ROW = 30;
 const BAR = 20;
 
@@ -25,7 +25,7 @@ export function barChart(title, bars, options = {}) {
   const span = WIDTH - LABEL - 70;
   const svg = s(
     'svg',
-    { class: 'chart', viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height, role: 'img', 'aria-labelledby': `${id}-title`, 'data-chart': id },
+    { class: 'chart', viewBox: `0 0 ${WIDTH} ${height}`, preserveAspectRatio: 'xMinYMin meet', role: 'img', 'aria-labelledby': `${id}-title`, 'data-chart': id },
     s('title', { id: `${id}-title` }, title),
     s('line', { class: 'axis', x1: LABEL, x2: LABEL, y1: 0, y2: height }),
     ...bars.map((bar, i) => {

@@ -10,12 +10,24 @@ import { field, h, message, replace, select } from '../dom.js';
  * @typedef {{ ok: boolean; outcome: { issue?: Issue[] }; bundle?: unknown; record?: unknown }} MapAnswer
  */
 
+/**
+ * @param {Issue[]} issues
+ * @param {string} id
+ */
+function issueList(issues, id) {
+  return h(
+    'ol',
+    { class: 'issues', id },
+    ...issues.map((i) => h('li', {}, h('span', { class: `badge ${i.severity === 'error' || i.severity === 'fatal' ? 'bad' : 'warn'}` }, i.severity), ' ', i.details?.text ?? i.diagnostics ?? i.code, i.expression?.length ? [' at ', h('code', {}, i.expression.join(', '))] : null)),
+  );
+}
+
 /** @param {HTMLElement} root */
 export async function renderMapping(root) {
   const mappings = /** @type {{ mappings: MappingInfo[] }} */ (await api('/admin/console/mappings')).mappings;
   const mapping = select(mappings.map((m) => ({ value: m.name, label: `${m.name}${m.csv ? ' (CSV)' : ''}` })), { name: 'mapping' });
   const direction = select([{ value: 'to-fhir', label: 'Partner record to FHIR' }, { value: 'from-fhir', label: 'FHIR to partner record' }], { name: 'direction' });
-  const partner = h('input', { type: 'text', name: 'partner', value: 'default', size: 14, pattern: '[a-z0-9][a-z0-9-]{0,62}' });
+  const partner = h('input', { type: 'text', name: 'partner', value: 'default', size: 14, pattern: '[a-z0-9][a-z0-9\\-]{0,62}' });
   const input = h('textarea', { rows: 20, name: 'input', spellcheck: 'false' });
   const output = h('div', { id: 'mapping-output' });
   const example = h('button', { type: 'button', class: 'secondary' }, 'Load example');
@@ -56,17 +68,14 @@ export async function renderMapping(root) {
       const answer = /** @type {MapAnswer} */ (await api('/admin/console/map', { method: 'POST', json: { mapping: mapping.value, direction: direction.value, text: input.value, partner: partner.value || undefined } }));
       const issues = answer.outcome.issue ?? [];
       const shown = issues.filter((i) => !(i.severity === 'information' && i.code === 'informational'));
+      const errors = shown.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+      const warnings = shown.filter((i) => !errors.includes(i));
       const result = answer.bundle ?? answer.record;
       replace(
         output,
         answer.ok ? message('success', h('span', { id: 'mapping-status' }, 'Mapped without errors.')) : message('error', h('span', { id: 'mapping-status' }, 'The mapping reported errors.')),
-        shown.length
-          ? h(
-              'ol',
-              { class: 'issues', id: 'mapping-issues' },
-              ...shown.map((i) => h('li', {}, h('span', { class: `badge ${i.severity === 'error' || i.severity === 'fatal' ? 'bad' : 'warn'}` }, i.severity), ' ', i.details?.text ?? i.diagnostics ?? i.code, i.expression?.length ? [' at ', h('code', {}, i.expression.join(', '))] : null)),
-            )
-          : null,
+        errors.length ? issueList(errors, 'mapping-issues') : null,
+        warnings.length ? h('details', { class: 'warnings' }, h('summary', {}, `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`), issueList(warnings, 'mapping-warnings')) : null,
         result !== undefined ? h('pre', { class: 'json', id: 'mapping-result', tabindex: '0', 'aria-label': 'Mapping result' }, typeof result === 'string' ? result : JSON.stringify(result, null, 2)) : null,
       );
     } catch (error) {

@@ -21,7 +21,7 @@ const isoDay = (d) => d.toISOString().slice(0, 10);
 const percent = (share) => (share === null ? 'n/a' : `${(share * 100).toFixed(0)} %`);
 
 /** @param {number | null} hours */
-const hoursText = (hours) => (hours === null ? 'n/a' : hours < 48 ? `${hours.toFixed(1)} h` : `${(hours / 24).toFixed(1)} d`);
+const hoursText = (hours) => (hours === null ? 'n/a' : hours < 48 ? `${Math.max(0, hours).toFixed(1)} h` : `${(hours / 24).toFixed(1)} d`);
 
 /**
  * @param {string} label

@@ -14,6 +14,15 @@ import { field, h, message, replace, select, table, when } from '../dom.js';
 const STATUSES = ['requested', 'received', 'accepted', 'rejected', 'ready', 'cancelled', 'in-progress', 'on-hold', 'failed', 'completed', 'entered-in-error', 'draft'];
 const SIDES = { source: 'Referral (platform)', downstream: 'Organisation', delivery: 'Delivery', outcome: 'Outcome' };
 
+/**
+ * `Organization/id` of a relative or absolute reference, with the full reference as a tooltip.
+ * @param {string} reference
+ */
+function org(reference) {
+  const tail = /(Organization\/[^/]+)$/.exec(reference)?.[1] ?? reference;
+  return h('code', { title: reference }, tail);
+}
+
 /** @param {string} status */
 function statusBadge(status) {
   const kind = ['completed', 'accepted', 'in-progress', 'delivered'].includes(status) ? 'ok' : ['rejected', 'failed', 'cancelled', 'dead', 'entered-in-error'].includes(status) ? 'bad' : 'warn';
@@ -61,7 +70,7 @@ export async function renderReferrals(root, args) {
           data.referrals.map((r) => [
             h('a', { href: `#/referrals/${encodeURIComponent(r.id)}`, 'data-referral': r.id }, h('code', {}, r.id.length > 20 ? `${r.id.slice(0, 20)}...` : r.id)),
             statusBadge(r.status),
-            r.owner ? h('code', {}, r.owner) : '-',
+            r.owner ? org(r.owner) : '-',
             r.service ?? '-',
             when(r.authoredOn),
             when(r.lastUpdated),
@@ -89,7 +98,7 @@ export async function renderReferrals(root, args) {
           {},
           'Now ',
           statusBadge(r.status),
-          r.owner ? [' at ', h('code', {}, r.owner)] : null,
+          r.owner ? [' at ', org(r.owner)] : null,
           r.downstream.length ? `; downstream Tasks: ${r.downstream.map((d) => `${d.id} (${d.organization ?? 'unknown'})`).join(', ')}` : '; no downstream Task yet',
         ),
         table(
@@ -98,7 +107,7 @@ export async function renderReferrals(root, args) {
           data.events.map((e) => [
             when(e.at),
             h('span', { class: 'side' }, SIDES[e.side]),
-            h('span', {}, h('code', {}, e.subject), e.organization ? [' ', h('code', {}, e.organization)] : null),
+            h('span', {}, h('code', {}, e.subject), e.organization ? [' ', org(e.organization)] : null),
             statusBadge(e.status),
             `${e.label}${e.attempts !== undefined ? ` - ${e.attempts} attempt${e.attempts === 1 ? '' : 's'}` : ''}${e.versionId ? ` - version ${e.versionId}` : ''}`,
           ]),
