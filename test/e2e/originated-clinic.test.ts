@@ -172,6 +172,21 @@ describe.each(storeKinds())('a referral an organisation originates to a clinic (
     expect(((await call('GET', `Task/${own.id}`, undefined, foodBank)).body as Task).status).toBe('cancelled');
   });
 
+  test('the clinic declines on its EHR with a reason: the originator reads rejected, with the reason', async () => {
+    const posted = await call('POST', '', originatedReferralBundle('Organization/demo-food-bank', CLINIC, { referralId: 'FB-CLINIC-5' }), foodBank);
+    expect(posted.status).toBe(200);
+    const ownTaskId = ((posted.body as Bundle).entry?.[3].resource as Task).id ?? '';
+    await engine.runOnce();
+    const [ehrTask] = await ehrTasksFor(`o-food-bank-${ownTaskId}`.slice(0, 64));
+    const declined = { ...ehrTask, status: 'rejected' as const, statusReason: { text: 'Not accepting new social-work clients this month' }, lastModified: new Date().toISOString() };
+    expect((await ehrCall('PUT', `Task/${ehrTask.id}`, declined)).status).toBe(200);
+    const run = await engine.runOnce();
+    expect(run.ehrs[0].poll.refused).toBe(0);
+    const own = (await call('GET', `Task/${ownTaskId}`, undefined, foodBank)).body as Task;
+    expect(own.status).toBe('rejected');
+    expect(own.statusReason?.text).toBe('Not accepting new social-work clients this month');
+  });
+
   test('a clinic may not be referred to when the Consent does not cover it: nothing reaches the EHR', async () => {
     const posted = await call('POST', '', originatedReferralBundle('Organization/demo-food-bank', CLINIC, { referralId: 'FB-CLINIC-2', recipient: 'Organization/demo-housing' }), foodBank);
     expect(posted.status).toBe(200);
