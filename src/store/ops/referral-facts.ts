@@ -44,6 +44,8 @@ export interface ReportProjectionInput {
 }
 
 const IN_CHUNK = 500;
+/** Above this many ids, one scan of the tenant's rows instead of IN lists. */
+const SCAN_ABOVE = 5000;
 
 interface TaskRowSql {
   id: string;
@@ -235,12 +237,16 @@ export function referralFactsOps(ctx: OpsContext) {
 
       const procedureIds = new Set<string>();
       for (const r of referrals) for (const v of r.versions) for (const id of v.outputProcedures) procedureIds.add(id);
-      const procedureRows = await inChunks([...procedureIds], (chunk) =>
-        jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], `FROM report_procedures WHERE tenant = ? AND id IN (${placeholders(chunk.length)})`), [
-          tenant,
-          ...chunk,
-        ]),
-      );
+      // Many named: one scan of the tenant's (small) Procedure rows beats hundreds of IN lists.
+      const procedureRows =
+        procedureIds.size > SCAN_ABOVE
+          ? (await jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], 'FROM report_procedures WHERE tenant = ?'), [tenant])).filter(([id]) => procedureIds.has(id))
+          : await inChunks([...procedureIds], (chunk) =>
+              jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], `FROM report_procedures WHERE tenant = ? AND id IN (${placeholders(chunk.length)})`), [
+                tenant,
+                ...chunk,
+              ]),
+            );
       const procedures = procedureRows.map(([id, performed]) => procedureFromRow(id, performed));
 
       const plans = await jsonRows<[string, CarePlanProjection['fact']]>(
@@ -248,14 +254,19 @@ export function referralFactsOps(ctx: OpsContext) {
         jsonRowsSql(ctx, [['id', 's'], ['fact', 'j']], 'FROM report_care_plans WHERE tenant = ? AND created_ms >= ? AND created_ms < ?'),
         [tenant, startMs, endMs],
       );
-      const goalIds = new Set<string>();
-      for (const [, fact] of plans) for (const g of fact.goalIds) goalIds.add(g);
-      const goalRows = await inChunks([...goalIds], (chunk) =>
-        jsonRows<GoalJson>(
+      // The Goals of those care plans, by a join on the goal ids each care plan row lists.
+      const goalIdsOf =
+        ctx.dialect.kind === 'sqlite'
+          ? "json_each(c.fact, '$.goalIds') j JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value"
+          : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'goalIds') AS j(value) JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value";
+      const goalRows = await jsonRows<GoalJson>(
+        ctx,
+        jsonRowsSql(
           ctx,
-          jsonRowsSql(ctx, [['id', 's'], ['deleted', 'n'], ['defined_by', 's'], ['history', 'j']], `FROM report_goals WHERE tenant = ? AND id IN (${placeholders(chunk.length)})`),
-          [tenant, ...chunk],
+          [['g.id', 's'], ['g.deleted', 'n'], ['g.defined_by', 's'], ['g.history', 'j']],
+          `FROM report_care_plans c CROSS JOIN ${goalIdsOf} WHERE c.tenant = ? AND c.created_ms >= ? AND c.created_ms < ?`,
         ),
+        [tenant, startMs, endMs],
       );
       const goals = new Map<string, GoalProjection>();
       for (const [id, deleted, definedBy, history] of goalRows) goals.set(id, { deleted: deleted === 1, history, ...(definedBy !== null ? { definedBy } : {}) });
@@ -265,9 +276,19 @@ export function referralFactsOps(ctx: OpsContext) {
       // the referrals read above, else the live Task's current focus.
       const categoriesById = new Map<string, readonly string[]>(referrals.map((r) => [r.id, r.categories]));
       const unknown = [...new Set(carePlans.flatMap((cp) => cp.referralIds))].filter((id) => !categoriesById.has(id));
-      const unknownRows = await inChunks(unknown, (chunk) => jsonRows<TaskJson>(ctx, taskRowsSql(ctx, `t.tenant = ? AND t.id IN (${placeholders(chunk.length)})`), [tenant, ...chunk]));
-      for (const row of unknownRows) {
-        if (row[5] === 1) categoriesById.set(row[0], row[3] ?? []);
+      const unknownRows = await inChunks(unknown, (chunk) =>
+        jsonRows<[id: string, live: number, categories: string[] | null]>(
+          ctx,
+          jsonRowsSql(
+            ctx,
+            [['t.id', 's'], ['t.live', 'n'], ['s.categories', 'j']],
+            `FROM report_tasks t LEFT JOIN report_service_requests s ON s.tenant = t.tenant AND s.id = t.focus_id WHERE t.tenant = ? AND t.id IN (${placeholders(chunk.length)})`,
+          ),
+          [tenant, ...chunk],
+        ),
+      );
+      for (const [id, live, categories] of unknownRows) {
+        if (live === 1) categoriesById.set(id, categories ?? []);
       }
       for (const cp of carePlans) {
         const found: string[] = [];

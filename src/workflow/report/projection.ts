@@ -145,6 +145,16 @@ export function nextGoalProjection(previous: GoalProjection | undefined, goal: G
   return out;
 }
 
+let lastIso: { ms: number; iso: string | undefined }[] = [];
+
+/** ISO text of an instant in the years 1970-9999 (undefined otherwise); the last two are kept (a report asks for the same two bounds per row). */
+function isoCache(ms: number): string | undefined {
+  for (const c of lastIso) if (c.ms === ms) return c.iso;
+  const iso = !Number.isFinite(ms) || ms < 0 || ms >= 253402300800000 ? undefined : new Date(ms).toISOString();
+  lastIso = [{ ms, iso }, ...lastIso.slice(0, 1)];
+  return iso;
+}
+
 /** A Task row as read back for a report: its projection and the need data of its current focus. */
 export interface TaskRow {
   id: string;
@@ -170,9 +180,17 @@ export function referralFromRow(row: TaskRow, startMs: number, endMs: number, re
   const entries = row.entries;
   let from = -1;
   let to = -1;
+  // The store stamps versions as 24-character ISO instants (UTC, milliseconds), which compare
+  // as text in time order: no parsing for those.
+  const startIso = isoCache(startMs);
+  const endIso = isoCache(endMs);
   for (let i = 0; i < entries.length; i++) {
-    const t = instantMs(entries[i].t);
-    if (t >= startMs && t < endMs) {
+    const text = entries[i].t;
+    const inWindow =
+      text.length === 24 && startIso !== undefined && endIso !== undefined
+        ? text >= startIso && text < endIso
+        : instantMs(text) >= startMs && instantMs(text) < endMs;
+    if (inWindow) {
       if (from < 0) from = i;
       to = i;
       if (entries[i].d === 1) return undefined;
