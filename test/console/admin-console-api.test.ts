@@ -37,7 +37,7 @@ describe.each(storeKinds())('console admin API on %s', (kind) => {
     expect(missing.status).toBe(404);
     const nope = await fetch(new URL('console/js/nope.js', f.gw.base));
     expect(nope.status).toBe(404);
-    expect((await nope.json()).resourceType).toBe('OperationOutcome');
+    expect(((await nope.json()) as { resourceType?: string }).resourceType).toBe('OperationOutcome');
     expect((await fetch(new URL('console/', f.gw.base), { method: 'POST' })).status).toBe(405);
 
     const anonymous = await fetch(new URL('admin/console/connections', f.gw.base));
@@ -101,7 +101,7 @@ describe.each(storeKinds())('console admin API on %s', (kind) => {
     }, 90_000);
     expect(item).toMatchObject({ destination: `ehr:${EHR_NAME}`, state: 'done' });
     expect(item.payload).toBeUndefined();
-    const ehrTasks = await (await fetch(new URL('Task?status=accepted', f.ehr.baseUrl))).json();
+    const ehrTasks = (await (await fetch(new URL('Task?status=accepted', f.ehr.baseUrl))).json()) as { entry?: unknown[] };
     expect(ehrTasks.entry?.length ?? 0).toBeGreaterThan(0);
   }, 180_000);
 

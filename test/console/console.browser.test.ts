@@ -30,6 +30,11 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: false });
 }
 
+/** Evaluates an expression in the page (written as text: the test is type-checked without the DOM library). */
+function inPage<T>(expression: string): Promise<T> {
+  return page.evaluate(expression) as Promise<T>;
+}
+
 async function openPage(label: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Console pages' }).getByRole('link', { name: label, exact: true }).click();
   await expect.poll(() => page.locator('main h1').first().textContent(), { timeout: WAIT }).toBe(label);
@@ -102,7 +107,7 @@ describe('operations console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('main h1').first().textContent(), { timeout: WAIT }).toBe('Connections');
     // The heading has the focus after navigation (keyboard users land on the page).
-    expect(await page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+    expect(await inPage<string>('document.activeElement?.tagName')).toBe('H1');
 
     await page.getByRole('button', { name: 'Run sync now' }).click();
     await expect.poll(() => page.locator('#sync-result').textContent(), { timeout: WAIT }).toMatch(/Sync cycle finished .* clinic-ehr: \d+ pages, [1-9]\d* applied/);
@@ -132,7 +137,7 @@ describe('operations console in Chromium', () => {
     expect(await replayed.textContent()).toContain('delivered');
     await expect.poll(() => page.locator('#no-dead-letters').count(), { timeout: WAIT }).toBe(1);
     await shot('dead-letters-replayed');
-    const ehrTasks = await (await fetch(new URL('Task?status=accepted', f.ehr.baseUrl))).json();
+    const ehrTasks = (await (await fetch(new URL('Task?status=accepted', f.ehr.baseUrl))).json()) as { entry?: unknown[] };
     expect(ehrTasks.entry?.length ?? 0).toBeGreaterThan(0);
   }, TEST_MS);
 
@@ -216,24 +221,20 @@ describe('operations console in Chromium', () => {
     await page.goto(new URL('console/#/connections', f.gw.base).href);
     await page.locator('main h1').first().waitFor();
     // The skip link is the first stop in the tab order and shows itself when focused.
-    const first = await page.evaluate(() => document.querySelector('a[href], button:not([hidden]), input, select, textarea')?.textContent);
+    const first = await inPage<string>("document.querySelector('a[href], button:not([hidden]), input, select, textarea')?.textContent");
     expect(first).toBe('Skip to content');
     await page.locator('a.skip-link').focus();
     expect((await page.locator('a.skip-link').boundingBox())?.x ?? -1).toBeGreaterThanOrEqual(0);
-    expect(await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle)).toBe('solid');
+    expect(await inPage<string>('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
     // Keyboard navigation: Enter on a nav link opens the page with its heading focused; Tab goes on to the first control.
     await page.getByRole('navigation', { name: 'Console pages' }).getByRole('link', { name: 'Outcomes' }).focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.evaluate(() => `${document.activeElement?.tagName}:${document.activeElement?.textContent}`), { timeout: WAIT }).toBe('H1:Outcomes');
+    await expect.poll(() => inPage<string>("document.activeElement?.tagName + ':' + document.activeElement?.textContent"), { timeout: WAIT }).toBe('H1:Outcomes');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.name)).toBe('from');
-    expect(await page.evaluate(() => getComputedStyle(document.activeElement as Element).outlineStyle)).toBe('solid');
-    const unlabelled = await page.evaluate(() =>
-      [...document.querySelectorAll('main input, main select, main textarea, main button')].filter((el) => {
-        const labelled = el.getAttribute('aria-label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || (el.tagName === 'BUTTON' && el.textContent?.trim());
-        return !labelled;
-      }).length,
-    );
+    expect(await inPage<string>('document.activeElement?.name')).toBe('from');
+    expect(await inPage<string>('getComputedStyle(document.activeElement).outlineStyle')).toBe('solid');
+    const unlabelled = await inPage<number>(`[...document.querySelectorAll('main input, main select, main textarea, main button')].filter((el) =>
+      !(el.getAttribute('aria-label') || (el.id && document.querySelector('label[for="' + el.id + '"]')) || (el.tagName === 'BUTTON' && el.textContent.trim()))).length`);
     expect(unlabelled).toBe(0);
     expect(await page.locator('header.banner, nav, main').count()).toBe(3);
   }, TEST_MS);
