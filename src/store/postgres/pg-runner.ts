@@ -9,6 +9,7 @@ import { OperationOutcomeError } from '../../fhir/errors.ts';
 import { badRequest, unavailable } from '../../fhir/outcomes.ts';
 import { createMigrationsTable, loadMigrations } from '../migrations/load.ts';
 import type { Dialect, Executor, Runner, SqlValue } from '../sql/executor.ts';
+import { statisticsUpkeep, type StatisticsUpkeep } from './statistics.ts';
 
 export interface PostgresOptions {
   databaseUrl: string;
@@ -19,6 +20,8 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** Time to wait for a connection; default 10 s. */
   connectTimeoutMs?: number;
+  /** Least time between two ANALYZE runs of the statistics upkeep; default 2 s. */
+  analyzeIntervalMs?: number;
 }
 
 const INT8_OID = 20;
@@ -47,24 +50,26 @@ function translate(error: unknown): unknown {
   return error;
 }
 
-function executorOf(queryable: pg.Pool | pg.PoolClient): Executor {
+/** Runs statements on a pool (each its own transaction) or on a transaction's client; counts written rows for the statistics upkeep. */
+function executorOf(queryable: pg.Pool | pg.PoolClient, upkeep: StatisticsUpkeep, autocommit: boolean): Executor {
+  const query = async (sql: string, params: readonly SqlValue[]): Promise<pg.QueryResult> => {
+    let result: pg.QueryResult;
+    try {
+      result = await queryable.query(numberPlaceholders(sql), params as SqlValue[]);
+    } catch (error) {
+      throw translate(error);
+    }
+    if (result.rowCount) {
+      upkeep.changed(sql, result.rowCount);
+      if (autocommit) {
+        upkeep.afterCommit();
+      }
+    }
+    return result;
+  };
   return {
-    async all<R>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
-      try {
-        const result = await queryable.query(numberPlaceholders(sql), params as SqlValue[]);
-        return result.rows as R[];
-      } catch (error) {
-        throw translate(error);
-      }
-    },
-    async run(sql: string, params: readonly SqlValue[] = []): Promise<number> {
-      try {
-        const result = await queryable.query(numberPlaceholders(sql), params as SqlValue[]);
-        return result.rowCount ?? 0;
-      } catch (error) {
-        throw translate(error);
-      }
-    },
+    all: async <R>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> => (await query(sql, params)).rows as R[],
+    run: async (sql: string, params: readonly SqlValue[] = []): Promise<number> => (await query(sql, params)).rowCount ?? 0,
   };
 }
 
@@ -100,7 +105,8 @@ export async function openPostgresRunner(options: PostgresOptions): Promise<Runn
     throw translate(error);
   }
 
-  const poolExec = executorOf(pool);
+  const upkeep = statisticsUpkeep(pool, { intervalMs: options.analyzeIntervalMs });
+  const poolExec = executorOf(pool, upkeep, true);
   const inside = new AsyncLocalStorage<Executor>();
   const dialect: Dialect = {
     kind: 'postgres',
@@ -126,12 +132,13 @@ export async function openPostgresRunner(options: PostgresOptions): Promise<Runn
       } catch (error) {
         throw translate(error);
       }
-      const exec = executorOf(client);
+      const exec = executorOf(client, upkeep, false);
       let broken = false;
       try {
         await exec.run('BEGIN');
         const result = await inside.run(exec, () => fn(exec));
         await exec.run('COMMIT');
+        upkeep.afterCommit();
         return result;
       } catch (error) {
         try {
@@ -145,7 +152,10 @@ export async function openPostgresRunner(options: PostgresOptions): Promise<Runn
       }
     },
     ping: async () => void (await poolExec.all('SELECT 1')),
-    close: () => pool.end(),
+    close: async () => {
+      await upkeep.close();
+      await pool.end();
+    },
   };
 }
 
