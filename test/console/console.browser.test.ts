@@ -26,8 +26,8 @@ let context: BrowserContext;
 let page: Page;
 let profileDir: string;
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage: false });
+async function shot(name: string, fullPage = false): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `console-${name}.png`), fullPage });
 }
 
 /** Evaluates an expression in the page (written as text: the test is type-checked without the DOM library). */
@@ -214,7 +214,7 @@ describe('operations console in Chromium', () => {
     expect(await bar('chart-goals', 'goals').getAttribute('data-value')).toBe('2');
     expect(await bar('chart-goals', 'goalsAchieved').getAttribute('data-value')).toBe('1');
     expect(await page.locator('[data-kpi="closedLoopRate"] .kpi-value').textContent()).toBe('25 %');
-    await shot('outcomes');
+    await shot('outcomes', true);
   }, TEST_MS);
 
   it('is usable with the keyboard: skip link, labelled controls, visible focus', async () => {
