@@ -32,6 +32,7 @@ import {
   type SourceReferral,
 } from '../workflow/index.ts';
 import { rewriteReferences } from '../workflow/reference-rewrite.ts';
+import { carePlanHooks } from './care-plans.ts';
 import { ORIGIN_SYSTEM, ORIGINATED_DELIVERY, PARTNER_REFERRAL_ID, type OriginatedDelivery, type PlatformSettings } from './platform.ts';
 
 export interface CoordinatorOptions {
@@ -45,10 +46,12 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
   const settings = options.settings;
   const now = options.now ?? (() => new Date().toISOString());
   const platform: PlatformContext = { baseUrl: settings.baseUrl, organization: settings.organization };
+  const carePlans = carePlanHooks(settings);
 
   return {
     async check(event: WriteEvent): Promise<OperationOutcomeIssue[]> {
       const after = event.after;
+      if (after?.resourceType === 'CarePlan') return carePlans.check(event);
       if (after?.resourceType !== 'Task' || !isReferralTask(after)) {
         return [];
       }
@@ -72,6 +75,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
 
     async afterWrite(event: WriteEvent & { version: StoredVersion }): Promise<void> {
       const resource = event.version.resource;
+      if (resource.resourceType === 'CarePlan') return carePlans.afterWrite(event);
       if (resource.resourceType !== 'Task' || !isReferralTask(resource)) {
         return;
       }

@@ -28,6 +28,30 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
             created: { type: 'boolean', description: 'False when this referralId had been received before (nothing written again)' },
           },
         },
+        CarePlanResults: {
+          type: 'object',
+          properties: {
+            results: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['index', 'status'],
+                properties: {
+                  index: { type: 'integer' },
+                  planId: { type: 'string' },
+                  status: { type: 'string', enum: ['applied', 'rejected'] },
+                  carePlan: { type: 'object', properties: { id: { type: 'string' }, versionId: { type: 'string' } }, description: 'The CarePlan written (a new version on every post)' },
+                  goals: {
+                    type: 'array',
+                    items: { type: 'object', properties: { id: { type: 'string' }, versionId: { type: 'string' }, changed: { type: 'boolean', description: 'A new Goal version was written (the goal changed)' } } },
+                  },
+                  referralIds: { type: 'array', items: { type: 'string' } },
+                  outcome: { $ref: '#/components/schemas/OperationOutcome' },
+                },
+              },
+            },
+          },
+        },
         UpdateResults: {
           type: 'object',
           properties: {
@@ -75,6 +99,16 @@ export function openApiDocument(baseUrl: string): Record<string, unknown> {
             '404': outcome,
             '422': outcome,
           },
+        },
+      },
+      '/partners/{partner}/care-plans': {
+        post: {
+          summary: 'Case-management care plans (mapping `care-plan`) as JSON: one record, an array, or `{ "carePlans": [...] }`',
+          description:
+            'Each record is stored as a CarePlan with its Goals, Conditions and care team, validated against the project CarePlan profile. `referralIds` (optional) names referrals of your inbox the plan contains: they become its activities, and the EHR that holds each referral receives the plan. Posting the same planId again writes a new CarePlan version; a goal whose progress or wording changed gets a new Goal version (its history shows each step).',
+          parameters: [partnerParam],
+          requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } } } },
+          responses: { '200': { description: 'One result per record', content: { 'application/json': { schema: { $ref: '#/components/schemas/CarePlanResults' } } } }, '400': outcome, '401': outcome, '404': outcome, '415': outcome },
         },
       },
       '/partners/{partner}/updates': {

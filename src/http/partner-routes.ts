@@ -6,6 +6,7 @@ import { OperationOutcomeError, badRequest, notFound } from '../fhir/index.ts';
 import { readInbox, type InboxRole } from '../coordination/partner-inbox.ts';
 import { originateFromPartner } from '../coordination/partner-origination.ts';
 import { applyCsvUpdates, applyJsonUpdates, recordsOf, type UpdateDeps } from '../coordination/partner-updates.ts';
+import { applyPartnerCarePlans, carePlanRecordsOf } from '../coordination/care-plans.ts';
 import type { PlatformSettings } from '../coordination/platform.ts';
 import type { Partner } from '../store/store.ts';
 import type { RestContext } from '../rest/context.ts';
@@ -68,6 +69,20 @@ export function partnerModule(options: PartnerRoutesOptions): HttpModule {
       throw new OperationOutcomeError(badRequest(`At most ${MAX_RECORDS} records per request`));
     }
     res.json({ results: await applyJsonUpdates(options, ctx, partner, records) });
+  });
+
+  // Care plans in the partner's format (its care-plan mapping), linked to referrals of its inbox.
+  router.post('/partners/:partner/care-plans', requirePartner, async (req, res) => {
+    const partner = ownPartner(req, res);
+    if (res.locals.bodyKind !== 'json') {
+      throw new OperationOutcomeError(badRequest('Send care plans as application/json'));
+    }
+    const records = carePlanRecordsOf(req.body);
+    if (records.length > MAX_RECORDS) {
+      throw new OperationOutcomeError(badRequest(`At most ${MAX_RECORDS} records per request`));
+    }
+    const ctx = { tenant: partner.tenant, baseUrl: options.settings.baseUrl, strict: true, actor: partner.organization, authorize: res.locals.authorize as RestContext['authorize'] };
+    res.json({ results: await applyPartnerCarePlans(options, ctx, partner, records) });
   });
 
   return { router };

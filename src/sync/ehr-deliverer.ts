@@ -19,6 +19,8 @@ import type { Deliverer, DeliveryResult } from './outbox-worker.ts';
 import { planPush } from './task-merge.ts';
 import { isOriginatedDelivery } from '../coordination/platform.ts';
 import { deliverOriginatedReferral } from './originated-delivery.ts';
+import { isCarePlanPayload } from '../coordination/care-plans.ts';
+import { deliverCarePlan } from './care-plan-delivery.ts';
 
 export interface EhrDelivererOptions {
   store: Store;
@@ -51,6 +53,10 @@ export function createEhrDeliverer(options: EhrDelivererOptions): Deliverer {
       if (isOriginatedDelivery(item.payload)) {
         // A referral an organisation originated for a clinic of this EHR: created there.
         return deliverOriginatedReferral({ store, client, gatewayBaseUrl: options.gatewayBaseUrl }, item.payload, signal);
+      }
+      if (isCarePlanPayload(item.payload)) {
+        // A care plan containing a referral this EHR holds: its Goals and the CarePlan, with If-Match.
+        return deliverCarePlan({ store, client, gatewayBaseUrl: options.gatewayBaseUrl, rounds }, item.payload, signal);
       }
       if (!isTaskPayload(item.payload)) {
         return { kind: 'parked', reason: 'the outbox item does not name a Task' };

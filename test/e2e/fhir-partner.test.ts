@@ -195,6 +195,6 @@ describe('partner API isolation and its OpenAPI document', () => {
         expect([200, 401]).toContain(unauthenticated.status);
       }
     }
-    expect(Object.keys(doc.paths).sort()).toEqual(['/partners/{partner}/referrals', '/partners/{partner}/updates']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/partners/{partner}/care-plans', '/partners/{partner}/referrals', '/partners/{partner}/updates']);
   });
 });

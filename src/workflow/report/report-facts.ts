@@ -77,6 +77,18 @@ export function goalFact(versions: readonly Goal[]): GoalFact {
 }
 
 /**
+ * The organisation whose case plan it is: the author when an Organization, else the first
+ * Organization among the contributors (a case manager authors a partner's plan, the partner
+ * organisation contributes), else the author as given.
+ */
+function organizationOf(carePlan: CarePlan): string | undefined {
+  const author = carePlan.author?.reference;
+  if (parseReference(author)?.resourceType === 'Organization') return author;
+  const contributor = (carePlan.contributor ?? []).find((c) => parseReference(c.reference)?.resourceType === 'Organization')?.reference;
+  return contributor ?? author;
+}
+
+/**
  * A care plan, its Goals' histories and the referral Tasks it contains (CarePlan.activity
  * references to Task, plus any the caller adds).
  */
@@ -94,7 +106,7 @@ export function carePlanFact(
   const fact: CarePlanFact = {
     id: carePlan.id ?? '',
     created: carePlan.created ?? carePlan.meta?.lastUpdated ?? '',
-    organization: carePlan.author?.reference,
+    organization: organizationOf(carePlan),
     referralIds,
     goals: goalHistories.map(goalFact),
   };
