@@ -64,8 +64,8 @@ export async function renderConnections(root) {
         ? h('p', {}, 'No partner is registered.')
         : table(
             'Partner organisations',
-            [{ label: 'Partner' }, { label: 'Organisation' }, { label: 'Tenant' }, { label: 'Mapping' }, { label: 'Webhook' }, { label: 'Outbox depth', num: true }, { label: 'Delivered', num: true }, { label: 'Dead letters', num: true }, { label: 'Error rate' }],
-            data.partners.map((p) => [h('strong', {}, p.name), h('code', {}, p.organization), p.tenant, p.mapping, p.hasWebhook ? 'yes' : 'no (inbox only)', p.outbox.depth, p.outbox.delivered, p.outbox.dead, rateBadge(p.outbox.errorRate)]),
+            [{ label: 'Partner' }, { label: 'Organisation' }, { label: 'Tenant' }, { label: 'Mapping' }, { label: 'Webhook' }, { label: 'Outbox depth', num: true }, { label: 'Delivered', num: true }, { label: 'Dead letters', num: true }, { label: 'Error rate' }, { label: 'Newest delivered item queued' }],
+            data.partners.map((p) => [h('strong', {}, p.name), h('code', {}, p.organization), p.tenant, p.mapping, p.hasWebhook ? 'yes' : 'no (inbox only)', p.outbox.depth, p.outbox.delivered, p.outbox.dead, rateBadge(p.outbox.errorRate), when(p.outbox.newestDeliveredQueuedAt)]),
             { id: 'partner-table' },
           ),
       data.otherDestinations.length ? h('p', { class: 'hint' }, `Other outbox destinations: ${data.otherDestinations.join(', ')}`) : null,
