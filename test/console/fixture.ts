@@ -124,6 +124,6 @@ export async function deadLetterFromFailingEhr(f: ConsoleFixture, referralId: st
   const letter = await eventually('a dead letter', async () => {
     await oneAttempt.worker.drain({ maxRounds: 5 });
     return (await f.gw.store.listDeadLetters({ limit: 1000 })).find((d) => !before.has(d.id) && d.destination === `ehr:${EHR_NAME}`);
-  });
+  }, 120_000);
   return { letter, heal: () => f.ehr.faults.clear() };
 }
