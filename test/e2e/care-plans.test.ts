@@ -158,6 +158,29 @@ describe('care plans through the partner API', () => {
     expect(byOrg.overall.goals.carePlans).toBe(1);
   });
 
+  it('a FHIR client\'s CarePlan on the platform: its referral must exist, and the EHR holding it receives the plan', async () => {
+    const sourceId = localIdOf(EHR, 'Task', 'demo-task-1');
+    const source = (await gw.store.readResource<Task>(gw.settings.tenant, 'Task', sourceId))?.resource as Task;
+    const body: CarePlan = {
+      resourceType: 'CarePlan',
+      id: 'clinic-plan-1',
+      status: 'active',
+      intent: 'plan',
+      subject: source.for as CarePlan['subject'],
+      created: today,
+      activity: [{ reference: { reference: 'Task/no-such-task' } }],
+    };
+    const refused = await call('PUT', 'CarePlan/clinic-plan-1', body);
+    expect(refused.status).toBe(422);
+    expect(refused.body.issue[0].expression).toEqual(['CarePlan.activity[0].reference']);
+    const stored = await call('PUT', 'CarePlan/clinic-plan-1', { ...body, activity: [{ reference: { reference: `Task/${sourceId}` } }] });
+    expect(stored.status, JSON.stringify(stored.body).slice(0, 1000)).toBe(201);
+    await drain();
+    const [onEhr] = await ehrSearch<CarePlan>('CarePlan', 'CarePlan/clinic-plan-1');
+    expect(onEhr?.activity?.[0]?.reference?.reference).toBe('Task/demo-task-1');
+    expect(onEhr?.subject?.reference).toMatch(/^Patient\//);
+  });
+
   it('refuses, on its own, a record naming a referral outside the inbox or failing the schema', async () => {
     const inbox = await call('GET', 'partners/food-bank/referrals', undefined, asPartner());
     const referralId = inbox.body.referrals[0].record.referralId as string;
