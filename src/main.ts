@@ -136,7 +136,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger, option
       const running = sync;
       void running?.engine.runOnce().catch((error: unknown) => logger.warn({ err: error }, 'demo sync failed'));
       logger.info(
-        { mode: 'demo', ehr: demoEhr.baseUrl, try: [`${url}/healthz`, `${url}/readyz`, `${url}/metadata`, `${demoEhr.baseUrl}Task?status=requested`] },
+        { mode: 'demo', ehr: demoEhr.baseUrl, try: [`${url}/healthz`, `${url}/readyz`, `${url}/metadata`, `${demoEhr.baseUrl}Task?status=requested`, `${url}/console/ (with GATEWAY_ADMIN_TOKEN set)`] },
         'demo mode: no EHR configured, the bundled reference EHR is running with example referrals',
       );
     }

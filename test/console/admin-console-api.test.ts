@@ -187,6 +187,14 @@ describe.each(storeKinds())('console admin API on %s', (kind) => {
     const csv = await f.admin('GET', 'admin/console/mappings/referral-csv/example?direction=to-fhir');
     const csvRun = await f.admin('POST', 'admin/console/map', { mapping: 'referral-csv', direction: 'to-fhir', text: csv.body.text });
     expect(csvRun.body.ok, JSON.stringify(csvRun.body.outcome)).toBe(true);
+    expect(list.body.mappings.find((m: { name: string }) => m.name === 'referral-csv').tables.length).toBeGreaterThan(0);
+    const csvFhir = await f.admin('GET', 'admin/console/mappings/referral-csv/example?direction=from-fhir');
+    // The example is one of the mapping's golden cases, named after the table it fills.
+    const table = csvFhir.body.case;
+    expect(list.body.mappings.find((m: { name: string }) => m.name === 'referral-csv').tables).toContain(table);
+    const csvBack = await f.admin('POST', 'admin/console/map', { mapping: 'referral-csv', direction: 'from-fhir', text: csvFhir.body.text, table });
+    expect(csvBack.body.ok, JSON.stringify(csvBack.body.outcome)).toBe(true);
+    expect(typeof csvBack.body.record).toBe('string');
 
     expect((await f.admin('POST', 'admin/console/map', { mapping: 'nope', direction: 'to-fhir', text: '{}' })).status).toBe(404);
     expect((await f.admin('POST', 'admin/console/map', { mapping: 'referral', direction: 'sideways', text: '{}' })).status).toBe(400);

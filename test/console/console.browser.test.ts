@@ -219,7 +219,7 @@ describe('operations console in Chromium', () => {
 
   it('is usable with the keyboard: skip link, labelled controls, visible focus', async () => {
     await page.goto(new URL('console/#/connections', f.gw.base).href);
-    await page.locator('main h1').first().waitFor();
+    await expect.poll(() => page.locator('main h1').first().textContent(), { timeout: WAIT }).toBe('Connections');
     // The skip link is the first stop in the tab order and shows itself when focused.
     const first = await inPage<string>("document.querySelector('a[href], button:not([hidden]), input, select, textarea')?.textContent");
     expect(first).toBe('Skip to content');

@@ -27,6 +27,8 @@ export async function renderMapping(root) {
   const mappings = /** @type {{ mappings: MappingInfo[] }} */ (await api('/admin/console/mappings')).mappings;
   const mapping = select(mappings.map((m) => ({ value: m.name, label: `${m.name}${m.csv ? ' (CSV)' : ''}` })), { name: 'mapping' });
   const direction = select([{ value: 'to-fhir', label: 'Partner record to FHIR' }, { value: 'from-fhir', label: 'FHIR to partner record' }], { name: 'direction' });
+  const table = h('select', { name: 'table' });
+  const tableField = field('CSV table', table);
   const partner = h('input', { type: 'text', name: 'partner', value: 'default', size: 14, pattern: '[a-z0-9][a-z0-9\\-]{0,62}' });
   const input = h('textarea', { rows: 20, name: 'input', spellcheck: 'false' });
   const output = h('div', { id: 'mapping-output' });
@@ -34,7 +36,7 @@ export async function renderMapping(root) {
   const form = h(
     'form',
     { 'aria-label': 'Run a mapping' },
-    h('div', { class: 'inline-fields' }, field('Mapping', mapping), field('Direction', direction), field('Partner id', partner)),
+    h('div', { class: 'inline-fields' }, field('Mapping', mapping), field('Direction', direction), field('Partner id', partner), tableField),
     field('Input', input, 'A partner record (JSON, or CSV text for CSV mappings) to map to FHIR, or a FHIR resource or Bundle to map to the partner format.'),
     h('div', { class: 'toolbar' }, h('button', { type: 'submit' }, 'Run mapping'), example),
   );
@@ -42,6 +44,9 @@ export async function renderMapping(root) {
 
   const syncDirections = () => {
     const info = mappings.find((m) => m.name === mapping.value);
+    // CSV mappings write one table at a time from FHIR.
+    table.replaceChildren(...(info?.tables ?? []).map((t) => h('option', { value: t }, t)));
+    tableField.hidden = !info?.csv || direction.value !== 'from-fhir';
     for (const option of direction.options) option.disabled = !info?.directions.includes(option.value);
     if (direction.selectedOptions[0]?.disabled) {
       const first = [...direction.options].find((o) => !o.disabled);
@@ -49,6 +54,7 @@ export async function renderMapping(root) {
     }
   };
   mapping.addEventListener('change', syncDirections);
+  direction.addEventListener('change', syncDirections);
   syncDirections();
 
   example.addEventListener('click', async () => {
@@ -65,7 +71,7 @@ export async function renderMapping(root) {
     event.preventDefault();
     replace(output, message('info', 'Mapping...'));
     try {
-      const answer = /** @type {MapAnswer} */ (await api('/admin/console/map', { method: 'POST', json: { mapping: mapping.value, direction: direction.value, text: input.value, partner: partner.value || undefined } }));
+      const answer = /** @type {MapAnswer} */ (await api('/admin/console/map', { method: 'POST', json: { mapping: mapping.value, direction: direction.value, text: input.value, partner: partner.value || undefined, table: tableField.hidden ? undefined : table.value || undefined } }));
       const issues = answer.outcome.issue ?? [];
       const shown = issues.filter((i) => !(i.severity === 'information' && i.code === 'informational'));
       const errors = shown.filter((i) => i.severity === 'error' || i.severity === 'fatal');
