@@ -157,7 +157,7 @@ describe('operations console in Chromium', () => {
     }
     expect(await timeline.locator('tbody tr[data-side="source"]').last().textContent()).toContain('completed');
     expect(await timeline.locator('tbody tr[data-side="delivery"]', { hasText: 'delivered' }).count()).toBeGreaterThan(0);
-    await shot('referrals');
+    await shot('referrals', true);
   }, TEST_MS);
 
   it('validates an invalid resource and marks the issue at its place in the JSON', async () => {
