@@ -1,3 +1,7 @@
+// The coordinator's `part-of` search (Task?part-of=Task/x, with the platform's absolute URL as
+// a second value) on PostgreSQL, over Tasks written one at a time as intake writes them: half
+// sources, half mirrors partOf a source. Prints the search latency and the page query's plan.
+// Usage: node bench/fhir-api/part-of.ts [sources, default 3000] [--analyze]   (DATABASE_URL, FHIR_PACKAGES_DIR)
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Task } from '@medplum/fhirtypes';
