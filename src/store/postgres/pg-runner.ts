@@ -1,7 +1,8 @@
 // PostgreSQL through a `pg` Pool. Optional schema: every table lives in it (search_path set
 // per connection), so tests and tenants of the database can be kept apart. Transactions run
 // on one dedicated client with ROLLBACK on error; migrations run under a session advisory
-// lock so two processes opening at once take turns.
+// lock so two processes opening at once take turns. Planner statistics are kept current by
+// statistics.ts from the rows the statements change.
 // https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
@@ -59,11 +60,8 @@ function executorOf(queryable: pg.Pool | pg.PoolClient, upkeep: StatisticsUpkeep
     } catch (error) {
       throw translate(error);
     }
-    if (result.rowCount) {
-      upkeep.changed(sql, result.rowCount);
-      if (autocommit) {
-        upkeep.afterCommit();
-      }
+    if (result.rowCount && upkeep.changed(sql, result.rowCount) && autocommit) {
+      upkeep.afterCommit();
     }
     return result;
   };

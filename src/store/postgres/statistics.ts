@@ -15,8 +15,8 @@ const LOCK_TIMEOUT = '2s';
 const WRITE = /^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z_][a-z0-9_]*)/i;
 
 export interface StatisticsUpkeep {
-  /** Counts rows a statement changed (its SQL and row count). */
-  changed(sql: string, rows: number): void;
+  /** Counts the rows a statement changed (its SQL and row count); true when it wrote to a table. */
+  changed(sql: string, rows: number): boolean;
   /** After a commit: analyze the tables that are due, in the background. */
   afterCommit(): void;
   /** Waits for a running ANALYZE and stops. */
@@ -105,13 +105,11 @@ export function statisticsUpkeep(pool: pg.Pool, options: { intervalMs?: number }
 
   return {
     changed(sql, rows) {
-      if (rows <= 0) {
-        return;
-      }
-      const table = writtenTable(sql);
+      const table = rows > 0 ? writtenTable(sql) : undefined;
       if (table) {
         changed.set(table, (changed.get(table) ?? 0) + rows);
       }
+      return table !== undefined;
     },
     afterCommit() {
       if (running) {
