@@ -257,7 +257,8 @@ export function referralFactsOps(ctx: OpsContext) {
       // The Goals of those care plans, by a join on the goal ids each care plan row lists.
       const goalIdsOf =
         ctx.dialect.kind === 'sqlite'
-          ? "json_each(c.fact, '$.goalIds') j JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value"
+          ? // CROSS JOIN fixes SQLite's join order: care plans first, then their goal ids, then each Goal by key.
+            "json_each(c.fact, '$.goalIds') j CROSS JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value"
           : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'goalIds') AS j(value) JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value";
       const goalRows = await jsonRows<GoalJson>(
         ctx,
