@@ -14,7 +14,7 @@ import { CARE_PLAN_SYNC_ID } from '../../src/sync/care-plan-delivery.ts';
 import { localIdOf } from '../../src/sync/ehr-tags.ts';
 import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.ts';
 import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
-import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { startTestGateway, storeKinds, type TestGateway } from '../support/gateway.ts';
 import { FHIR, addPartner, caller, demoBundle } from './support.ts';
 
 const FOOD_BANK = 'Organization/demo-food-bank';
@@ -61,30 +61,30 @@ async function ehrSearch<T>(type: string, identifier: string): Promise<T[]> {
   return (bundle.entry ?? []).map((e) => e.resource as T);
 }
 
-beforeAll(async () => {
-  ehr = await startReferenceEhr();
-  const seeded = await fetch(ehr.baseUrl, { method: 'POST', headers: FHIR, body: JSON.stringify(demoBundle) });
-  expect(seeded.status).toBe(200);
-  gw = await startTestGateway(
-    'sqlite',
-    {
-      ehrs: [{ name: EHR, baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [FOOD_BANK], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
-      security: { urlAllowList: ['127.0.0.1'] } as never,
-    },
-    { schedules: false },
-  );
-  key = await addPartner(gw, 'food-bank', FOOD_BANK);
-  engine = createSyncEngine({ store: gw.store, rest: gw.rest, settings: gw.settings, ehrs: gw.config.ehrs, overlapMs: 60_000, backoff: { baseMs: 5, maxMs: 20 } });
-  call = caller(gw);
-  await engine.runOnce();
-}, 60_000);
+describe.each(storeKinds())('care plans through the partner API (%s store)', (kind) => {
+  beforeAll(async () => {
+    ehr = await startReferenceEhr();
+    const seeded = await fetch(ehr.baseUrl, { method: 'POST', headers: FHIR, body: JSON.stringify(demoBundle) });
+    expect(seeded.status).toBe(200);
+    gw = await startTestGateway(
+      kind,
+      {
+        ehrs: [{ name: EHR, baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [FOOD_BANK], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
+        security: { urlAllowList: ['127.0.0.1'] } as never,
+      },
+      { schedules: false },
+    );
+    key = await addPartner(gw, 'food-bank', FOOD_BANK);
+    engine = createSyncEngine({ store: gw.store, rest: gw.rest, settings: gw.settings, ehrs: gw.config.ehrs, overlapMs: 60_000, backoff: { baseMs: 5, maxMs: 20 } });
+    call = caller(gw);
+    await engine.runOnce();
+  }, 60_000);
 
-afterAll(async () => {
-  await gw?.close();
-  await ehr?.close();
-});
+  afterAll(async () => {
+    await gw?.close();
+    await ehr?.close();
+  });
 
-describe('care plans through the partner API', () => {
   it('stores, links, validates and delivers a care plan, then its goal progress, and the report counts the steps', async () => {
     const inbox = await call('GET', 'partners/food-bank/referrals', undefined, asPartner());
     expect(inbox.status).toBe(200);
