@@ -107,12 +107,13 @@ describe('operations console in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.locator('main h1').first().textContent(), { timeout: WAIT }).toBe('Connections');
     // The heading has the focus after navigation (keyboard users land on the page).
-    expect(await inPage<string>('document.activeElement?.tagName')).toBe('H1');
+    await expect.poll(() => inPage<string>('document.activeElement?.tagName'), { timeout: WAIT }).toBe('H1');
 
     await page.getByRole('button', { name: 'Run sync now' }).click();
     await expect.poll(() => page.locator('#sync-result').textContent(), { timeout: WAIT }).toMatch(/Sync cycle finished .* clinic-ehr: \d+ pages, [1-9]\d* applied/);
+    // The tables reload after the result is shown: wait for the cursors to appear.
     await expect.poll(() => page.locator('#ehr-table tbody tr').first().textContent(), { timeout: WAIT }).toContain('Organization/demo-food-bank');
-    expect(await page.locator('#ehr-table tbody tr').first().textContent()).not.toContain('never polled');
+    await expect.poll(() => page.locator('#ehr-table tbody tr').first().textContent(), { timeout: WAIT }).not.toContain('never polled');
     expect(await page.locator('#partner-table tbody tr').count()).toBe(2);
     await shot('connections');
   }, TEST_MS);
