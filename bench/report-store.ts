@@ -98,11 +98,11 @@ async function bench(kind: string, store: Store): Promise<void> {
 const TABLES: Record<string, string[]> = {
   resources: ['tenant', 'type', 'id', 'version_id', 'last_updated', 'deleted', 'body'],
   resource_history: ['tenant', 'type', 'id', 'version_id', 'last_updated', 'deleted', 'body'],
-  report_tasks: ['tenant', 'id', 'focus_id', 'live', 'first_ms', 'last_ms', 'entries'],
+  report_tasks: ['tenant', 'id', 'focus_id', 'live', 'first_ms', 'last_ms', 'entries', 'summary', 'categories', 'consent'],
   report_service_requests: ['tenant', 'id', 'categories', 'consent'],
   report_procedures: ['tenant', 'id', 'performed'],
-  report_care_plans: ['tenant', 'id', 'created_ms', 'fact'],
-  report_goals: ['tenant', 'id', 'deleted', 'defined_by', 'history'],
+  report_care_plans: ['tenant', 'id', 'created_ms', 'fact', 'element'],
+  report_goals: ['tenant', 'id', 'deleted', 'defined_by', 'history', 'element'],
 };
 
 /** Copies the SQLite tables into the (migrated, empty) PostgreSQL schema, row for row. */

@@ -73,7 +73,7 @@ async function report(o: ReportOptions, io: CliIo): Promise<number> {
       if (request.format === 'json') io.stdout(`${JSON.stringify(request.organization ? { organization: request.organization, ...body } : body, null, 2)}\n`);
       else if (request.format === 'csv') io.stdout(reportCsv(body));
       else io.stdout(reportTable(body));
-      io.stderr(`gateway report: ${run.referrals} referral histories read in ${run.readMs.toFixed(0)} ms, computed in ${run.computeMs.toFixed(0)} ms\n`);
+      io.stderr(`gateway report: ${run.referrals} referrals read in ${run.readMs.toFixed(0)} ms, computed in ${run.computeMs.toFixed(0)} ms\n`);
       return 0;
     } finally {
       await store.close();

@@ -20,6 +20,8 @@ export function forOrganization(input: ReferralReportInput, organization: string
     }
     return isOrganization(owner, organization);
   });
+  // A summary's period holds all its versions: its owner is the latest as of the end.
+  const summaries = input.summaries?.filter((s) => isOrganization(s.owner, organization));
   const carePlans = input.carePlans.filter((cp) => isOrganization(cp.organization, organization));
-  return { ...input, referrals, carePlans };
+  return summaries === undefined ? { ...input, referrals, carePlans } : { ...input, referrals, summaries, carePlans };
 }

@@ -39,7 +39,7 @@ describe('gateway report', () => {
     const r = await cli('--period', '2026-01-01/2026-03-31', '--data-dir', dir, '--format', 'json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual(JSON.parse(JSON.stringify(expected)));
-    expect(r.err).toMatch(/referral histories read in \d+ ms, computed in \d+ ms/);
+    expect(r.err).toMatch(/referrals read in \d+ ms, computed in \d+ ms/);
   });
 
   it('prints CSV rows with the same figures', async () => {

@@ -1,11 +1,14 @@
 // The report projection in the store: per Task, ServiceRequest, Procedure, CarePlan and Goal
-// the facts the referral report reads (tables of migration 003), written in the same
+// the facts the referral report reads (tables of migrations 003 and 006), written in the same
 // transaction as each version of those resources, read back for a period with a few indexed
 // queries, and rebuilt from the history for data written before the projection existed.
+// A Task row holds its version entries, the summary of how it counts in a period holding all
+// of them, and the need data of its current focus (kept by the ServiceRequest's writes): a
+// report reads summaries for the Tasks wholly inside its period and entries for the rest.
 // What a row holds is decided by the pure functions of src/workflow/report/projection.ts.
 import type { CarePlan, Goal, Procedure, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { instantMs } from '../../workflow/report/instant.ts';
-import type { CarePlanFact, ProcedureFact, ReferralFact } from '../../workflow/report/report-types.ts';
+import type { CarePlanFact, ProcedureFact, ReferralFact, ReferralSummary } from '../../workflow/report/report-types.ts';
 import {
   type CarePlanProjection,
   type GoalProjection,
@@ -18,8 +21,11 @@ import {
   nextTaskProjection,
   procedureFromRow,
   procedureProjection,
+  type SummaryJson,
   referralFromRow,
   serviceRequestProjection,
+  summaryFromRow,
+  summaryText,
 } from '../../workflow/report/projection.ts';
 import type { SqlValue } from '../sql/executor.ts';
 import { iso, type OpsContext } from './context.ts';
@@ -39,6 +45,8 @@ export interface WrittenVersion {
 /** What the report reads from the projection for a tenant and period. */
 export interface ReportProjectionInput {
   referrals: ReferralFact[];
+  /** Referrals whose versions all lie in the period, as their summaries. */
+  summaries: ReferralSummary[];
   procedures: ProcedureFact[];
   carePlans: CarePlanFact[];
 }
@@ -67,17 +75,27 @@ async function inChunks<R>(ids: readonly string[], fn: (chunk: string[]) => Prom
 }
 
 async function projectTask(ctx: OpsContext, tenant: string, v: WrittenVersion): Promise<void> {
-  const rows = await ctx.exec.all<TaskRowSql>('SELECT id, focus_id, live, first_ms, last_ms, entries FROM report_tasks WHERE tenant = ? AND id = ?', [tenant, v.resource.id]);
+  const rows = await ctx.exec.all<TaskRowSql & { categories: string | null; consent: number | string | null }>(
+    'SELECT id, focus_id, live, first_ms, last_ms, entries, categories, consent FROM report_tasks WHERE tenant = ? AND id = ?',
+    [tenant, v.resource.id],
+  );
   const row = rows[0];
   const previous: TaskProjection | undefined = row
     ? { focusId: row.focus_id ?? undefined, live: Number(row.live) === 1, firstMs: Number(row.first_ms), lastMs: Number(row.last_ms), entries: JSON.parse(row.entries) as TaskEntry[] }
     : undefined;
   const next = nextTaskProjection(previous, v.resource as Task, v.versionId, iso(v.lastUpdated), v.deleted);
+  // The need data of the current focus: kept from the row while the focus stays, else read.
+  let need: { categories: string | null; consent: number | null } = { categories: null, consent: null };
+  if (row && (row.focus_id ?? undefined) === next.focusId) need = { categories: row.categories, consent: row.consent === null ? null : Number(row.consent) };
+  else if (next.focusId !== undefined) {
+    const found = await ctx.exec.all<{ categories: string; consent: number | string }>('SELECT categories, consent FROM report_service_requests WHERE tenant = ? AND id = ?', [tenant, next.focusId]);
+    if (found[0]) need = { categories: found[0].categories, consent: Number(found[0].consent) };
+  }
   await ctx.exec.run(
-    `INSERT INTO report_tasks (tenant, id, focus_id, live, first_ms, last_ms, entries) VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO report_tasks (tenant, id, focus_id, live, first_ms, last_ms, entries, summary, categories, consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (tenant, id) DO UPDATE SET focus_id = excluded.focus_id, live = excluded.live, first_ms = excluded.first_ms,
-       last_ms = excluded.last_ms, entries = excluded.entries`,
-    [tenant, v.resource.id, next.focusId ?? null, next.live ? 1 : 0, next.firstMs, next.lastMs, JSON.stringify(next.entries)],
+       last_ms = excluded.last_ms, entries = excluded.entries, summary = excluded.summary, categories = excluded.categories, consent = excluded.consent`,
+    [tenant, v.resource.id, next.focusId ?? null, next.live ? 1 : 0, next.firstMs, next.lastMs, JSON.stringify(next.entries), summaryText(v.resource.id, next.entries) ?? null, need.categories, need.consent],
   );
 }
 
@@ -92,9 +110,9 @@ async function projectGoal(ctx: OpsContext, tenant: string, v: WrittenVersion): 
     : undefined;
   const next = nextGoalProjection(previous, v.resource as Goal, v.deleted);
   await ctx.exec.run(
-    `INSERT INTO report_goals (tenant, id, deleted, defined_by, history) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (tenant, id) DO UPDATE SET deleted = excluded.deleted, defined_by = excluded.defined_by, history = excluded.history`,
-    [tenant, v.resource.id, next.deleted ? 1 : 0, next.definedBy ?? null, JSON.stringify(next.history)],
+    `INSERT INTO report_goals (tenant, id, deleted, defined_by, history, element) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (tenant, id) DO UPDATE SET deleted = excluded.deleted, defined_by = excluded.defined_by, history = excluded.history, element = excluded.element`,
+    [tenant, v.resource.id, next.deleted ? 1 : 0, next.definedBy ?? null, JSON.stringify(next.history), JSON.stringify(goalRow(v.resource.id, next))],
   );
 }
 
@@ -109,14 +127,18 @@ export async function projectVersion(ctx: OpsContext, tenant: string, v: Written
     case 'ServiceRequest': {
       if (v.deleted) {
         await ctx.exec.run('DELETE FROM report_service_requests WHERE tenant = ? AND id = ?', [tenant, resource.id]);
+        await ctx.exec.run('UPDATE report_tasks SET categories = NULL, consent = NULL WHERE tenant = ? AND focus_id = ?', [tenant, resource.id]);
         return;
       }
       const p = serviceRequestProjection(resource as ServiceRequest);
+      const categories = JSON.stringify(p.categories);
       await ctx.exec.run(
         `INSERT INTO report_service_requests (tenant, id, categories, consent) VALUES (?, ?, ?, ?)
          ON CONFLICT (tenant, id) DO UPDATE SET categories = excluded.categories, consent = excluded.consent`,
-        [tenant, resource.id, JSON.stringify(p.categories), p.consent ? 1 : 0],
+        [tenant, resource.id, categories, p.consent ? 1 : 0],
       );
+      // The Tasks focused on it carry its need data (the report reads them without a join).
+      await ctx.exec.run('UPDATE report_tasks SET categories = ?, consent = ? WHERE tenant = ? AND focus_id = ?', [categories, p.consent ? 1 : 0, tenant, resource.id]);
       return;
     }
     case 'Procedure': {
@@ -138,8 +160,9 @@ export async function projectVersion(ctx: OpsContext, tenant: string, v: Written
       }
       const p = carePlanProjection(resource as CarePlan);
       await ctx.exec.run(
-        'INSERT INTO report_care_plans (tenant, id, created_ms, fact) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, id) DO UPDATE SET created_ms = excluded.created_ms, fact = excluded.fact',
-        [tenant, resource.id, Number.isFinite(p.createdMs) ? p.createdMs : null, JSON.stringify(p.fact)],
+        `INSERT INTO report_care_plans (tenant, id, created_ms, fact, element) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (tenant, id) DO UPDATE SET created_ms = excluded.created_ms, fact = excluded.fact, element = excluded.element`,
+        [tenant, resource.id, Number.isFinite(p.createdMs) ? p.createdMs : null, JSON.stringify(p.fact), JSON.stringify([resource.id, p.fact])],
       );
       return;
     }
@@ -166,6 +189,12 @@ function jsonRowsSql(ctx: OpsContext, columns: readonly (readonly [string, 's' |
   return `SELECT '[' || coalesce(${agg}, '') || ']' AS rows ${rest}`;
 }
 
+/** SQL joining rows that each hold the JSON text of one element (built at write time) into one JSON array text. */
+function concatRowsSql(ctx: OpsContext, column: string, rest: string): string {
+  const agg = ctx.dialect.kind === 'sqlite' ? `group_concat(${column}, ',')` : `string_agg(${column}, ',')`;
+  return `SELECT '[' || coalesce(${agg}, '') || ']' AS rows ${rest}`;
+}
+
 async function jsonRows<R>(ctx: OpsContext, sql: string, params: readonly SqlValue[]): Promise<R[]> {
   const rows = await ctx.exec.all<{ rows: string }>(sql, params);
   return rows.length === 0 ? [] : (JSON.parse(rows[0].rows) as R[]);
@@ -188,13 +217,14 @@ async function serviceRequests(ctx: OpsContext, tenant: string, ids: readonly st
 
 type TaskJson = [id: string, focusId: string | null, entries: TaskEntry[], categories: string[] | null, consent: number | null, live: number];
 
-/** Tasks joined with the need data of their current focus. */
+/** Task rows with the need data of their current focus (copied onto the row). */
 function taskRowsSql(ctx: OpsContext, where: string): string {
-  return jsonRowsSql(
-    ctx,
-    [['t.id', 's'], ['t.focus_id', 's'], ['t.entries', 'j'], ['s.categories', 'j'], ['s.consent', 'n'], ['t.live', 'n']],
-    `FROM report_tasks t LEFT JOIN report_service_requests s ON s.tenant = t.tenant AND s.id = t.focus_id WHERE ${where}`,
-  );
+  return jsonRowsSql(ctx, [['t.id', 's'], ['t.focus_id', 's'], ['t.entries', 'j'], ['t.categories', 'j'], ['t.consent', 'n'], ['t.live', 'n']], `FROM report_tasks t WHERE ${where}`);
+}
+
+/** Rows of the summaries (text built at write time: nothing to quote). */
+function summaryRowsSql(ctx: OpsContext, where: string): string {
+  return jsonRowsSql(ctx, [['t.summary', 'j'], ['t.categories', 'j'], ['t.consent', 'n']], `FROM report_tasks t WHERE ${where}`);
 }
 
 function requestOfJson(categories: string[] | null, consent: number | null): ServiceRequestProjection | undefined {
@@ -202,6 +232,11 @@ function requestOfJson(categories: string[] | null, consent: number | null): Ser
 }
 
 type GoalJson = [id: string, deleted: number, definedBy: string | null, history: GoalProjection['history']];
+
+/** The JSON element a Goal row holds for the report's read. */
+function goalRow(id: string, goal: GoalProjection): GoalJson {
+  return [id, goal.deleted ? 1 : 0, goal.definedBy ?? null, goal.history];
+}
 
 export function referralFactsOps(ctx: OpsContext) {
   return {
@@ -213,8 +248,31 @@ export function referralFactsOps(ctx: OpsContext) {
     async readReportProjection(tenant: string, period: { start: string; end: string }): Promise<ReportProjectionInput> {
       const startMs = instantMs(period.start);
       const endMs = instantMs(period.end);
-      // Tasks with a version in [start, end): last version at or after start, first before end.
-      const taskRows = await jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.last_ms >= ? AND t.first_ms < ?'), [tenant, startMs, endMs]);
+      // The reads that depend on nothing else go out together (on PostgreSQL each on its own
+      // pooled connection, so the server works on one while this process parses another).
+      const goalIdsOf =
+        ctx.dialect.kind === 'sqlite'
+          ? // CROSS JOIN fixes SQLite's join order: care plans first, then their goal ids, then each Goal by key.
+            "json_each(c.fact, '$.goalIds') j CROSS JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value"
+          : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'goalIds') AS j(value) JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value";
+      const window = [tenant, startMs, endMs];
+      const [summaryRows, spanRows, unsummarisedRows, plans, goalRows] = await Promise.all([
+        // Tasks with every version in [start, end) and a summary: the summary is how they count.
+        jsonRows<[SummaryJson | [], string[] | null, number | null]>(
+          ctx,
+          summaryRowsSql(ctx, "t.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.summary IS NOT NULL AND t.summary <> '[]'"),
+          window,
+        ),
+        // The other Tasks with a version in [start, end): with one outside it too, or without a summary.
+        jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.last_ms >= ? AND t.first_ms < ? AND (t.first_ms < ? OR t.last_ms >= ?)'), [...window, startMs, endMs]),
+        jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.summary IS NULL'), window),
+        // Care plans created in the period, and their Goals by a join on the goal ids each lists.
+        jsonRows<[string, CarePlanProjection['fact']]>(ctx, concatRowsSql(ctx, 'element', 'FROM report_care_plans WHERE tenant = ? AND created_ms >= ? AND created_ms < ?'), window),
+        jsonRows<GoalJson>(ctx, concatRowsSql(ctx, 'g.element', `FROM report_care_plans c CROSS JOIN ${goalIdsOf} WHERE c.tenant = ? AND c.created_ms >= ? AND c.created_ms < ?`), window),
+      ]);
+      const summaries: ReferralSummary[] = [];
+      for (const [json, categories, consent] of summaryRows) if (json.length > 0) summaries.push(summaryFromRow(json as SummaryJson, categories, consent));
+      const taskRows = unsummarisedRows.length === 0 ? spanRows : [...spanRows, ...unsummarisedRows];
       const referrals: ReferralFact[] = [];
       const late: { row: TaskJson; focus: string }[] = [];
       for (const row of taskRows) {
@@ -234,60 +292,43 @@ export function referralFactsOps(ctx: OpsContext) {
           if (fact) referrals.push(fact);
         }
       }
-
-      const procedureIds = new Set<string>();
-      for (const r of referrals) for (const v of r.versions) for (const id of v.outputProcedures) procedureIds.add(id);
-      // Many named: one scan of the tenant's (small) Procedure rows beats hundreds of IN lists.
-      const procedureRows =
-        procedureIds.size > SCAN_ABOVE
-          ? (await jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], 'FROM report_procedures WHERE tenant = ?'), [tenant])).filter(([id]) => procedureIds.has(id))
-          : await inChunks([...procedureIds], (chunk) =>
-              jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], `FROM report_procedures WHERE tenant = ? AND id IN (${placeholders(chunk.length)})`), [
-                tenant,
-                ...chunk,
-              ]),
-            );
-      const procedures = procedureRows.map(([id, performed]) => procedureFromRow(id, performed));
-
-      const plans = await jsonRows<[string, CarePlanProjection['fact']]>(
-        ctx,
-        jsonRowsSql(ctx, [['id', 's'], ['fact', 'j']], 'FROM report_care_plans WHERE tenant = ? AND created_ms >= ? AND created_ms < ?'),
-        [tenant, startMs, endMs],
-      );
-      // The Goals of those care plans, by a join on the goal ids each care plan row lists.
-      const goalIdsOf =
-        ctx.dialect.kind === 'sqlite'
-          ? // CROSS JOIN fixes SQLite's join order: care plans first, then their goal ids, then each Goal by key.
-            "json_each(c.fact, '$.goalIds') j CROSS JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value"
-          : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'goalIds') AS j(value) JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value";
-      const goalRows = await jsonRows<GoalJson>(
-        ctx,
-        jsonRowsSql(
-          ctx,
-          [['g.id', 's'], ['g.deleted', 'n'], ['g.defined_by', 's'], ['g.history', 'j']],
-          `FROM report_care_plans c CROSS JOIN ${goalIdsOf} WHERE c.tenant = ? AND c.created_ms >= ? AND c.created_ms < ?`,
-        ),
-        [tenant, startMs, endMs],
-      );
       const goals = new Map<string, GoalProjection>();
       for (const [id, deleted, definedBy, history] of goalRows) goals.set(id, { deleted: deleted === 1, history, ...(definedBy !== null ? { definedBy } : {}) });
       const carePlans = plans.map(([id, fact]) => carePlanFromRow(id, fact, goals));
 
       // The categories of a care plan are those of the referrals it contains, cohort or not:
       // the referrals read above, else the live Task's current focus.
-      const categoriesById = new Map<string, readonly string[]>(referrals.map((r) => [r.id, r.categories]));
-      const unknown = [...new Set(carePlans.flatMap((cp) => cp.referralIds))].filter((id) => !categoriesById.has(id));
-      const unknownRows = await inChunks(unknown, (chunk) =>
-        jsonRows<[id: string, live: number, categories: string[] | null]>(
-          ctx,
-          jsonRowsSql(
+      const named = new Set<string>();
+      for (const cp of carePlans) for (const id of cp.referralIds) named.add(id);
+      const categoriesById = new Map<string, readonly string[]>();
+      for (const r of referrals) if (named.has(r.id)) categoriesById.set(r.id, r.categories);
+      for (const r of summaries) if (named.has(r.id)) categoriesById.set(r.id, r.categories);
+      const unknown = [...named].filter((id) => !categoriesById.has(id));
+
+      const procedureIds = new Set<string>();
+      for (const r of referrals) for (const v of r.versions) for (const id of v.outputProcedures) procedureIds.add(id);
+      for (const r of summaries) for (const id of r.outputProcedures) procedureIds.add(id);
+      const [procedureRows, unknownRows] = await Promise.all([
+        // Many named: one scan of the tenant's (small) Procedure rows beats hundreds of IN lists.
+        procedureIds.size > SCAN_ABOVE
+          ? jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], 'FROM report_procedures WHERE tenant = ?'), [tenant]).then((rows) =>
+              rows.filter(([id]) => procedureIds.has(id)),
+            )
+          : inChunks([...procedureIds], (chunk) =>
+              jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], `FROM report_procedures WHERE tenant = ? AND id IN (${placeholders(chunk.length)})`), [
+                tenant,
+                ...chunk,
+              ]),
+            ),
+        inChunks(unknown, (chunk) =>
+          jsonRows<[id: string, live: number, categories: string[] | null]>(
             ctx,
-            [['t.id', 's'], ['t.live', 'n'], ['s.categories', 'j']],
-            `FROM report_tasks t LEFT JOIN report_service_requests s ON s.tenant = t.tenant AND s.id = t.focus_id WHERE t.tenant = ? AND t.id IN (${placeholders(chunk.length)})`,
+            jsonRowsSql(ctx, [['t.id', 's'], ['t.live', 'n'], ['t.categories', 'j']], `FROM report_tasks t WHERE t.tenant = ? AND t.id IN (${placeholders(chunk.length)})`),
+            [tenant, ...chunk],
           ),
-          [tenant, ...chunk],
         ),
-      );
+      ]);
+      const procedures = procedureRows.map(([id, performed]) => procedureFromRow(id, performed));
       for (const [id, live, categories] of unknownRows) {
         if (live === 1) categoriesById.set(id, categories ?? []);
       }
@@ -296,7 +337,7 @@ export function referralFactsOps(ctx: OpsContext) {
         for (const id of cp.referralIds) for (const c of categoriesById.get(id) ?? []) if (!found.includes(c)) found.push(c);
         cp.categories = found;
       }
-      return { referrals, procedures, carePlans };
+      return { referrals, summaries, procedures, carePlans };
     },
 
     /**

