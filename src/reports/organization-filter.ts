@@ -20,8 +20,8 @@ export function forOrganization(input: ReferralReportInput, organization: string
     }
     return isOrganization(owner, organization);
   });
-  // A summary's period holds all its versions: its owner is the latest as of the end.
-  const summaries = input.summaries?.filter((s) => isOrganization(s.owner, organization));
+  // A summary group's period holds all its referrals' versions: its owner is the latest as of the end.
+  const summaryGroups = input.summaryGroups?.filter((g) => isOrganization(g.owner, organization));
   const carePlans = input.carePlans.filter((cp) => isOrganization(cp.organization, organization));
-  return summaries === undefined ? { ...input, referrals, carePlans } : { ...input, referrals, summaries, carePlans };
+  return summaryGroups === undefined ? { ...input, referrals, carePlans } : { ...input, referrals, summaryGroups, carePlans };
 }

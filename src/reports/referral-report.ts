@@ -48,5 +48,5 @@ export async function runReferralReport(
   if (options.organization !== undefined) input = forOrganization(input, options.organization, options.period.end);
   const report = computeReferralReport(input, { period: options.period, groupBy: options.groupBy ?? ['organization', 'category'] });
   const t2 = performance.now();
-  return { report, readMs: t1 - t0, computeMs: t2 - t1, readCpuMs, computeCpuMs: cpu(c1), referrals: input.referrals.length + (input.summaries?.length ?? 0) };
+  return { report, readMs: t1 - t0, computeMs: t2 - t1, readCpuMs, computeCpuMs: cpu(c1), referrals: input.referrals.length + (input.summaryGroups ?? []).reduce((n, g) => n + g.count, 0) };
 }

@@ -4,11 +4,12 @@
 // queries, and rebuilt from the history for data written before the projection existed.
 // A Task row holds its version entries, the summary of how it counts in a period holding all
 // of them, and the need data of its current focus (kept by the ServiceRequest's writes): a
-// report reads summaries for the Tasks wholly inside its period and entries for the rest.
+// report counts the Tasks wholly inside its period in SQL from their summaries, grouped, and
+// reads the entries of the rest.
 // What a row holds is decided by the pure functions of src/workflow/report/projection.ts.
 import type { CarePlan, Goal, Procedure, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { instantMs } from '../../workflow/report/instant.ts';
-import type { CarePlanFact, ProcedureFact, ReferralFact, ReferralSummary } from '../../workflow/report/report-types.ts';
+import type { CarePlanFact, ProcedureFact, ReferralFact, ReferralSummary, SummaryGroup } from '../../workflow/report/report-types.ts';
 import {
   type CarePlanProjection,
   type GoalProjection,
@@ -21,11 +22,9 @@ import {
   nextTaskProjection,
   procedureFromRow,
   procedureProjection,
-  type SummaryJson,
   referralFromRow,
   serviceRequestProjection,
-  summaryFromRow,
-  summaryText,
+  summaryColumns,
 } from '../../workflow/report/projection.ts';
 import type { SqlValue } from '../sql/executor.ts';
 import { iso, type OpsContext } from './context.ts';
@@ -45,8 +44,8 @@ export interface WrittenVersion {
 /** What the report reads from the projection for a tenant and period. */
 export interface ReportProjectionInput {
   referrals: ReferralFact[];
-  /** Referrals whose versions all lie in the period, as their summaries. */
-  summaries: ReferralSummary[];
+  /** Referrals of the cohort whose versions all lie in the period, counted in groups. */
+  summaryGroups: SummaryGroup[];
   procedures: ProcedureFact[];
   carePlans: CarePlanFact[];
 }
@@ -91,11 +90,35 @@ async function projectTask(ctx: OpsContext, tenant: string, v: WrittenVersion): 
     const found = await ctx.exec.all<{ categories: string; consent: number | string }>('SELECT categories, consent FROM report_service_requests WHERE tenant = ? AND id = ?', [tenant, next.focusId]);
     if (found[0]) need = { categories: found[0].categories, consent: Number(found[0].consent) };
   }
+  const sc = summaryColumns(v.resource.id, next.entries);
   await ctx.exec.run(
-    `INSERT INTO report_tasks (tenant, id, focus_id, live, first_ms, last_ms, entries, summary, categories, consent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO report_tasks (tenant, id, focus_id, live, first_ms, last_ms, entries, categories, consent,
+       counts, sent_ms, accepted_ms, completed_ms, status, reason, owner, outcomes, procedures)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (tenant, id) DO UPDATE SET focus_id = excluded.focus_id, live = excluded.live, first_ms = excluded.first_ms,
-       last_ms = excluded.last_ms, entries = excluded.entries, summary = excluded.summary, categories = excluded.categories, consent = excluded.consent`,
-    [tenant, v.resource.id, next.focusId ?? null, next.live ? 1 : 0, next.firstMs, next.lastMs, JSON.stringify(next.entries), summaryText(v.resource.id, next.entries) ?? null, need.categories, need.consent],
+       last_ms = excluded.last_ms, entries = excluded.entries, categories = excluded.categories, consent = excluded.consent,
+       counts = excluded.counts, sent_ms = excluded.sent_ms, accepted_ms = excluded.accepted_ms, completed_ms = excluded.completed_ms,
+       status = excluded.status, reason = excluded.reason, owner = excluded.owner, outcomes = excluded.outcomes, procedures = excluded.procedures`,
+    [
+      tenant,
+      v.resource.id,
+      next.focusId ?? null,
+      next.live ? 1 : 0,
+      next.firstMs,
+      next.lastMs,
+      JSON.stringify(next.entries),
+      need.categories,
+      need.consent,
+      sc?.counts ?? null,
+      sc?.sentMs ?? null,
+      sc?.acceptedMs ?? null,
+      sc?.completedMs ?? null,
+      sc?.status ?? null,
+      sc?.reason ?? null,
+      sc?.owner ?? null,
+      sc?.outcomes ?? null,
+      sc?.procedures ?? null,
+    ],
   );
 }
 
@@ -114,6 +137,31 @@ async function projectGoal(ctx: OpsContext, tenant: string, v: WrittenVersion): 
      ON CONFLICT (tenant, id) DO UPDATE SET deleted = excluded.deleted, defined_by = excluded.defined_by, history = excluded.history, element = excluded.element`,
     [tenant, v.resource.id, next.deleted ? 1 : 0, next.definedBy ?? null, JSON.stringify(next.history), JSON.stringify(goalRow(v.resource.id, next))],
   );
+}
+
+/** A performed start in epoch ms, NULL when missing or unreadable (the report treats both alike). */
+function performedMs(performed: string | null | undefined): number | null {
+  if (performed === null || performed === undefined) return null;
+  const ms = instantMs(performed);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/**
+ * Procedure rows written before migration 006 have a performed text and no time in ms: fills
+ * them (an unreadable one loses its text, which the report counted as missing already).
+ */
+async function fillProcedureTimes(ctx: OpsContext, tenant: string): Promise<void> {
+  for (;;) {
+    const rows = await ctx.exec.all<{ id: string; performed: string }>(
+      'SELECT id, performed FROM report_procedures WHERE tenant = ? AND performed IS NOT NULL AND performed_ms IS NULL LIMIT 1000',
+      [tenant],
+    );
+    for (const row of rows) {
+      const ms = performedMs(row.performed);
+      await ctx.exec.run('UPDATE report_procedures SET performed = ?, performed_ms = ? WHERE tenant = ? AND id = ?', [ms === null ? null : row.performed, ms, tenant, row.id]);
+    }
+    if (rows.length < 1000) return;
+  }
 }
 
 /** Keeps the projection of one written version (called in the transaction of the write). */
@@ -148,8 +196,10 @@ export async function projectVersion(ctx: OpsContext, tenant: string, v: Written
       }
       const p = procedureProjection(resource as Procedure);
       await ctx.exec.run(
-        'INSERT INTO report_procedures (tenant, id, performed) VALUES (?, ?, ?) ON CONFLICT (tenant, id) DO UPDATE SET performed = excluded.performed',
-        [tenant, resource.id, p.performed ?? null],
+        `INSERT INTO report_procedures (tenant, id, performed, performed_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant, id) DO UPDATE SET performed = excluded.performed, performed_ms = excluded.performed_ms`,
+        // An unreadable start is kept as none: the report counts both alike.
+        [tenant, resource.id, performedMs(p.performed) === null ? null : (p.performed ?? null), performedMs(p.performed)],
       );
       return;
     }
@@ -222,9 +272,76 @@ function taskRowsSql(ctx: OpsContext, where: string): string {
   return jsonRowsSql(ctx, [['t.id', 's'], ['t.focus_id', 's'], ['t.entries', 'j'], ['t.categories', 'j'], ['t.consent', 'n'], ['t.live', 'n']], `FROM report_tasks t WHERE ${where}`);
 }
 
-/** Rows of the summaries (text built at write time: nothing to quote). */
-function summaryRowsSql(ctx: OpsContext, where: string): string {
-  return jsonRowsSql(ctx, [['t.summary', 'j'], ['t.categories', 'j'], ['t.consent', 'n']], `FROM report_tasks t WHERE ${where}`);
+interface GroupRowSql {
+  owner: string | null;
+  categories: string | null;
+  status: string;
+  reason: string | null;
+  consent: number | string | null;
+  closed: number | string;
+  n: number | string;
+  to_acceptance: string | null;
+  to_completion: string | null;
+  to_first_service: string | null;
+  without_procedure: number | string;
+}
+
+/**
+ * SQL counting the Tasks wholly inside a period from their summaries, in groups of the same
+ * owner, categories, status, reason, consent and closed loop (what groupSummaries does in
+ * memory): durations as comma-separated lists, first service from the Procedures the latest
+ * outputs name. Parameters: tenant, start, end, start.
+ */
+function summaryGroupsSql(ctx: OpsContext): string {
+  const sqlite = ctx.dialect.kind === 'sqlite';
+  const list = (expr: string) => (sqlite ? `group_concat(${expr}, ',')` : `string_agg((${expr})::text, ',')`);
+  // Per Task: how many of the Procedures its outputs name the store holds, and the earliest
+  // performed start among them. SQLite: correlated subqueries, CROSS JOIN keeping the ids
+  // first whatever the planner's statistics say (without them it may scan every Procedure per
+  // id list). PostgreSQL: one lateral join, which its parallel workers run beside the scan.
+  const named = `FROM json_each(t.procedures) j CROSS JOIN report_procedures p ON p.tenant = t.tenant AND p.id = j.value`;
+  const procedureFacts = sqlite
+    ? `CASE WHEN t.procedures IS NULL THEN 0 ELSE (SELECT count(*) ${named}) END AS known,
+        CASE WHEN t.procedures IS NULL THEN NULL ELSE (SELECT min(p.performed_ms) ${named}) END AS first_service
+      FROM report_tasks t`
+    : `coalesce(f.known, 0) AS known, f.first_service
+      FROM report_tasks t LEFT JOIN LATERAL (
+        SELECT count(*) AS known, min(p.performed_ms) AS first_service
+        FROM jsonb_array_elements_text(t.procedures::jsonb) AS j(value) JOIN report_procedures p ON p.tenant = t.tenant AND p.id = j.value
+      ) f ON t.procedures IS NOT NULL`;
+  return `SELECT owner, categories, status, reason, consent, closed, count(*) AS n,
+      ${list('CASE WHEN accepted_ms >= 0 THEN accepted_ms - sent_ms END')} AS to_acceptance,
+      ${list('CASE WHEN completed_ms >= 0 THEN completed_ms - sent_ms END')} AS to_completion,
+      ${list('first_service - sent_ms')} AS to_first_service,
+      sum(CASE WHEN closed = 1 AND known = 0 THEN 1 ELSE 0 END) AS without_procedure
+    FROM (
+      SELECT t.owner, t.categories, t.status, t.reason, t.consent, CASE WHEN t.outcomes > 0 THEN 1 ELSE 0 END AS closed,
+        t.sent_ms, t.accepted_ms, t.completed_ms,
+        ${procedureFacts}
+      WHERE t.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.counts = 1 AND t.sent_ms >= ?
+    ) x
+    GROUP BY owner, categories, status, reason, consent, closed`;
+}
+
+function numbers(list: string | null): number[] {
+  return list === null || list === '' ? [] : list.split(',').map(Number);
+}
+
+function groupFromRow(row: GroupRowSql): SummaryGroup {
+  const g: SummaryGroup = {
+    categories: row.categories === null ? [] : (JSON.parse(row.categories) as string[]),
+    status: row.status as ReferralSummary['status'],
+    consent: Number(row.consent) === 1,
+    closedLoop: Number(row.closed) === 1,
+    count: Number(row.n),
+    toAcceptance: numbers(row.to_acceptance),
+    toCompletion: numbers(row.to_completion),
+    toFirstService: numbers(row.to_first_service),
+    outcomesWithoutProcedure: Number(row.without_procedure),
+  };
+  if (row.owner !== null) g.owner = row.owner;
+  if (row.reason !== null) g.reason = row.reason;
+  return g;
 }
 
 function requestOfJson(categories: string[] | null, consent: number | null): ServiceRequestProjection | undefined {
@@ -255,23 +372,29 @@ export function referralFactsOps(ctx: OpsContext) {
           ? // CROSS JOIN fixes SQLite's join order: care plans first, then their goal ids, then each Goal by key.
             "json_each(c.fact, '$.goalIds') j CROSS JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value"
           : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'goalIds') AS j(value) JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value";
+      const taskIdsOf =
+        ctx.dialect.kind === 'sqlite'
+          ? "json_each(c.fact, '$.referralIds') j CROSS JOIN report_tasks t ON t.tenant = c.tenant AND t.id = j.value"
+          : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'referralIds') AS j(value) JOIN report_tasks t ON t.tenant = c.tenant AND t.id = j.value";
       const window = [tenant, startMs, endMs];
-      const [summaryRows, spanRows, unsummarisedRows, plans, goalRows] = await Promise.all([
-        // Tasks with every version in [start, end) and a summary: the summary is how they count.
-        jsonRows<[SummaryJson | [], string[] | null, number | null]>(
-          ctx,
-          summaryRowsSql(ctx, "t.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.summary IS NOT NULL AND t.summary <> '[]'"),
-          window,
-        ),
+      await fillProcedureTimes(ctx, tenant);
+      const [groupRows, spanRows, unsummarisedRows, plans, goalRows, namedRows] = await Promise.all([
+        // Tasks with every version in [start, end) and a summary, sent in the period: counted in SQL.
+        ctx.exec.all<GroupRowSql>(summaryGroupsSql(ctx), [...window, startMs]),
         // The other Tasks with a version in [start, end): with one outside it too, or without a summary.
         jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.last_ms >= ? AND t.first_ms < ? AND (t.first_ms < ? OR t.last_ms >= ?)'), [...window, startMs, endMs]),
-        jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.summary IS NULL'), window),
+        jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.counts IS NULL'), window),
         // Care plans created in the period, and their Goals by a join on the goal ids each lists.
         jsonRows<[string, CarePlanProjection['fact']]>(ctx, concatRowsSql(ctx, 'element', 'FROM report_care_plans WHERE tenant = ? AND created_ms >= ? AND created_ms < ?'), window),
         jsonRows<GoalJson>(ctx, concatRowsSql(ctx, 'g.element', `FROM report_care_plans c CROSS JOIN ${goalIdsOf} WHERE c.tenant = ? AND c.created_ms >= ? AND c.created_ms < ?`), window),
+        // The referral Tasks those care plans name, with their current need categories.
+        jsonRows<[id: string, live: number, categories: string[] | null]>(
+          ctx,
+          jsonRowsSql(ctx, [['t.id', 's'], ['t.live', 'n'], ['t.categories', 'j']], `FROM report_care_plans c CROSS JOIN ${taskIdsOf} WHERE c.tenant = ? AND c.created_ms >= ? AND c.created_ms < ?`),
+          window,
+        ),
       ]);
-      const summaries: ReferralSummary[] = [];
-      for (const [json, categories, consent] of summaryRows) if (json.length > 0) summaries.push(summaryFromRow(json as SummaryJson, categories, consent));
+      const summaryGroups = groupRows.map(groupFromRow);
       const taskRows = unsummarisedRows.length === 0 ? spanRows : [...spanRows, ...unsummarisedRows];
       const referrals: ReferralFact[] = [];
       const late: { row: TaskJson; focus: string }[] = [];
@@ -297,47 +420,31 @@ export function referralFactsOps(ctx: OpsContext) {
       const carePlans = plans.map(([id, fact]) => carePlanFromRow(id, fact, goals));
 
       // The categories of a care plan are those of the referrals it contains, cohort or not:
-      // the referrals read above, else the live Task's current focus.
-      const named = new Set<string>();
-      for (const cp of carePlans) for (const id of cp.referralIds) named.add(id);
+      // the referrals read above as of the period, else the live Task's current focus.
       const categoriesById = new Map<string, readonly string[]>();
-      for (const r of referrals) if (named.has(r.id)) categoriesById.set(r.id, r.categories);
-      for (const r of summaries) if (named.has(r.id)) categoriesById.set(r.id, r.categories);
-      const unknown = [...named].filter((id) => !categoriesById.has(id));
-
-      const procedureIds = new Set<string>();
-      for (const r of referrals) for (const v of r.versions) for (const id of v.outputProcedures) procedureIds.add(id);
-      for (const r of summaries) for (const id of r.outputProcedures) procedureIds.add(id);
-      const [procedureRows, unknownRows] = await Promise.all([
-        // Many named: one scan of the tenant's (small) Procedure rows beats hundreds of IN lists.
-        procedureIds.size > SCAN_ABOVE
-          ? jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], 'FROM report_procedures WHERE tenant = ?'), [tenant]).then((rows) =>
-              rows.filter(([id]) => procedureIds.has(id)),
-            )
-          : inChunks([...procedureIds], (chunk) =>
-              jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], `FROM report_procedures WHERE tenant = ? AND id IN (${placeholders(chunk.length)})`), [
-                tenant,
-                ...chunk,
-              ]),
-            ),
-        inChunks(unknown, (chunk) =>
-          jsonRows<[id: string, live: number, categories: string[] | null]>(
-            ctx,
-            jsonRowsSql(ctx, [['t.id', 's'], ['t.live', 'n'], ['t.categories', 'j']], `FROM report_tasks t WHERE t.tenant = ? AND t.id IN (${placeholders(chunk.length)})`),
-            [tenant, ...chunk],
-          ),
-        ),
-      ]);
-      const procedures = procedureRows.map(([id, performed]) => procedureFromRow(id, performed));
-      for (const [id, live, categories] of unknownRows) {
-        if (live === 1) categoriesById.set(id, categories ?? []);
-      }
+      for (const [id, live, categories] of namedRows) if (live === 1) categoriesById.set(id, categories ?? []);
+      for (const r of referrals) categoriesById.set(r.id, r.categories);
       for (const cp of carePlans) {
         const found: string[] = [];
         for (const id of cp.referralIds) for (const c of categoriesById.get(id) ?? []) if (!found.includes(c)) found.push(c);
         cp.categories = found;
       }
-      return { referrals, summaries, procedures, carePlans };
+
+      // The Procedures the outputs of the referrals read above name (the grouped ones were counted with theirs).
+      const procedureIds = new Set<string>();
+      for (const r of referrals) for (const v of r.versions) for (const id of v.outputProcedures) procedureIds.add(id);
+      // Many named: one scan of the tenant's (small) Procedure rows beats hundreds of IN lists.
+      const procedureRows =
+        procedureIds.size > SCAN_ABOVE
+          ? (await jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], 'FROM report_procedures WHERE tenant = ?'), [tenant])).filter(([id]) => procedureIds.has(id))
+          : await inChunks([...procedureIds], (chunk) =>
+              jsonRows<[string, string | null]>(ctx, jsonRowsSql(ctx, [['id', 's'], ['performed', 's']], `FROM report_procedures WHERE tenant = ? AND id IN (${placeholders(chunk.length)})`), [
+                tenant,
+                ...chunk,
+              ]),
+            );
+      const procedures = procedureRows.map(([id, performed]) => procedureFromRow(id, performed));
+      return { referrals, summaryGroups, procedures, carePlans };
     },
 
     /**

@@ -36,6 +36,7 @@ import type {
   ReferralReportInput,
   ReferralSummary,
   ReportDimension,
+  SummaryGroup,
   ReportOptions,
 } from './report-types.ts';
 
@@ -179,43 +180,96 @@ export function summariseReferral(r: ReferralFact, endMs: number): ReferralSumma
   return out;
 }
 
+/** Whether a referral's outputs name Procedures the input holds, and the earliest performed start among them. */
+function procedureFacts(outputProcedures: readonly string[], performedById: ReadonlyMap<string, number>): { known: boolean; firstService: number } {
+  let firstService = Number.POSITIVE_INFINITY;
+  let known = false;
+  for (const id of outputProcedures) {
+    if (!performedById.has(id)) continue;
+    known = true;
+    const performed = performedById.get(id) as number;
+    if (performed < firstService) firstService = performed; // false for NaN (unknown)
+  }
+  return { known, firstService };
+}
+
+function addStatus(acc: Accumulator, status: ReferralSummary['status'], reason: string | undefined, n: number): void {
+  if (status === 'rejected') {
+    acc.rejected += n;
+    const key = reason ?? UNSPECIFIED;
+    acc.rejectedByReason[key] = (acc.rejectedByReason[key] ?? 0) + n;
+  } else if (status === 'requested') acc.awaiting += n;
+  else if (WORKING.has(status)) acc.inProgress += n;
+  else if (status === 'completed') acc.completed += n;
+  else if (status === 'failed') acc.failed += n;
+  else if (status === 'cancelled') acc.cancelled += n;
+}
+
 function addReferral(s: ReferralSummary, startMs: number, performedById: ReadonlyMap<string, number>, groups: Groups): void {
-  const { sentAt, acceptedAt, completedAt, status } = s;
+  const { sentAt, acceptedAt, completedAt } = s;
   if (sentAt < startMs) {
     return;
   }
   const closedLoop = s.outcomes > 0;
-  let firstService = Number.POSITIVE_INFINITY;
-  let knownProcedure = false;
-  for (const id of s.outputProcedures) {
-    if (!performedById.has(id)) continue;
-    knownProcedure = true;
-    const performed = performedById.get(id) as number;
-    if (performed < firstService) firstService = performed; // false for NaN (unknown)
-  }
+  const { known, firstService } = procedureFacts(s.outputProcedures, performedById);
   for (const acc of groups.targets(s.owner ?? UNASSIGNED, s.categories)) {
     acc.sent++;
     if (acceptedAt >= 0) {
       acc.accepted++;
       acc.toAcceptance.push(acceptedAt - sentAt);
     }
-    if (status === 'rejected') {
-      acc.rejected++;
-      const reason = s.reason ?? UNSPECIFIED;
-      acc.rejectedByReason[reason] = (acc.rejectedByReason[reason] ?? 0) + 1;
-    } else if (status === 'requested') acc.awaiting++;
-    else if (WORKING.has(status)) acc.inProgress++;
-    else if (status === 'completed') acc.completed++;
-    else if (status === 'failed') acc.failed++;
-    else if (status === 'cancelled') acc.cancelled++;
+    addStatus(acc, s.status, s.reason, 1);
     if (completedAt >= 0) acc.toCompletion.push(completedAt - sentAt);
     if (firstService !== Number.POSITIVE_INFINITY) acc.toFirstService.push(firstService - sentAt);
     if (closedLoop) {
       acc.closedLoop++;
-      if (!knownProcedure) acc.outcomesWithoutProcedure++;
+      if (!known) acc.outcomesWithoutProcedure++;
     }
     if (!s.consent) acc.missingConsent++;
   }
+}
+
+function addGroup(g: SummaryGroup, groups: Groups): void {
+  for (const acc of groups.targets(g.owner ?? UNASSIGNED, g.categories)) {
+    acc.sent += g.count;
+    acc.accepted += g.toAcceptance.length;
+    for (const d of g.toAcceptance) acc.toAcceptance.push(d);
+    addStatus(acc, g.status, g.reason, g.count);
+    for (const d of g.toCompletion) acc.toCompletion.push(d);
+    for (const d of g.toFirstService) acc.toFirstService.push(d);
+    if (g.closedLoop) {
+      acc.closedLoop += g.count;
+      acc.outcomesWithoutProcedure += g.outcomesWithoutProcedure;
+    }
+    if (!g.consent) acc.missingConsent += g.count;
+  }
+}
+
+/**
+ * The summaries of referrals sent in [startMs, ...) grouped as the store groups them in SQL
+ * (same key, same figures): what `summaryGroups` of the input holds.
+ */
+export function groupSummaries(summaries: readonly ReferralSummary[], startMs: number, performedById: ReadonlyMap<string, number>): SummaryGroup[] {
+  const byKey = new Map<string, SummaryGroup>();
+  for (const s of summaries) {
+    if (s.sentAt < startMs) continue;
+    const closedLoop = s.outcomes > 0;
+    const key = JSON.stringify([s.owner ?? null, s.categories, s.status, s.reason ?? null, s.consent, closedLoop]);
+    let g = byKey.get(key);
+    if (!g) {
+      g = { categories: s.categories, status: s.status, consent: s.consent, closedLoop, count: 0, toAcceptance: [], toCompletion: [], toFirstService: [], outcomesWithoutProcedure: 0 };
+      if (s.owner !== undefined) g.owner = s.owner;
+      if (s.reason !== undefined) g.reason = s.reason;
+      byKey.set(key, g);
+    }
+    g.count++;
+    if (s.acceptedAt >= 0) g.toAcceptance.push(s.acceptedAt - s.sentAt);
+    if (s.completedAt >= 0) g.toCompletion.push(s.completedAt - s.sentAt);
+    const { known, firstService } = procedureFacts(s.outputProcedures, performedById);
+    if (firstService !== Number.POSITIVE_INFINITY) g.toFirstService.push(firstService - s.sentAt);
+    if (closedLoop && !known) g.outcomesWithoutProcedure++;
+  }
+  return [...byKey.values()];
 }
 
 function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categoriesById: ReadonlyMap<string, readonly string[]>, groups: Groups): void {
@@ -288,10 +342,7 @@ export function computeReferralReport(input: ReferralReportInput, options: Repor
     const summary = summariseReferral(r, endMs);
     if (summary) addReferral(summary, startMs, performedById, groups);
   }
-  for (const s of input.summaries ?? []) {
-    if (named.size > 0 && named.has(s.id)) categoriesById.set(s.id, s.categories);
-    addReferral(s, startMs, performedById, groups);
-  }
+  for (const g of input.summaryGroups ?? []) addGroup(g, groups);
   for (const cp of input.carePlans) {
     addCarePlan(cp, startMs, endMs, categoriesById, groups);
   }

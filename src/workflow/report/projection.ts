@@ -10,7 +10,7 @@ import { isReferralTaskStatus } from '../task-status.ts';
 import { instantMs } from './instant.ts';
 import { summariseReferral } from './compute-report.ts';
 import { carePlanFact, goalFact, procedureFact, referralFact, sdohCategories, taskVersionFact } from './report-facts.ts';
-import type { CarePlanFact, GoalFact, ProcedureFact, ReferralFact, ReferralSummary, TaskVersionFact } from './report-types.ts';
+import type { CarePlanFact, GoalFact, ProcedureFact, ReferralFact, TaskVersionFact } from './report-types.ts';
 
 /** One Task version in the projection. Short keys: a referral has a few, a tenant 100,000s. */
 export interface TaskEntry {
@@ -242,42 +242,47 @@ export function carePlanFromRow(id: string, row: CarePlanProjection['fact'], goa
   return fact;
 }
 
+/** The summary columns of a Task row (see summaryColumns). */
+export interface SummaryColumns {
+  /** 1: counts in a period holding all its versions when sent in it; 0: left out of any such period. */
+  counts: 0 | 1;
+  sentMs: number | null;
+  acceptedMs: number | null;
+  completedMs: number | null;
+  status: string | null;
+  reason: string | null;
+  owner: string | null;
+  outcomes: number | null;
+  /** JSON array of the Procedure ids the latest outputs name; null for none. */
+  procedures: string | null;
+}
+
 /**
- * The summary text kept beside a Task's entries: how the referral counts in any period that
- * holds all its versions. A JSON array `[id, sentAt, acceptedAt, completedAt, status, reason,
- * owner, outcomes, procedureIds]` (null for a missing reason or owner); `[]` when such a
- * period leaves it out (deleted, not a referral of its own, first seen after it was sent,
- * never a referral status, entered in error); undefined when its versions are not in time
- * order, so that no period can be said to hold them all by its first and last alone (the
- * report then reads the entries).
+ * How the referral counts in any period that holds all its versions, kept beside a Task's
+ * entries so that a report can count such referrals in SQL (summariseReferral of all its
+ * versions); `counts` 0 when such a period leaves it out (deleted, not a referral of its own,
+ * first seen after it was sent, never a referral status, entered in error); undefined when
+ * its versions are not in time order, so that no period can be said to hold them all by its
+ * first and last alone (the report then reads the entries).
  */
-export function summaryText(id: string, entries: readonly TaskEntry[]): string | undefined {
+export function summaryColumns(id: string, entries: readonly TaskEntry[]): SummaryColumns | undefined {
   for (let i = 1; i < entries.length; i++) {
     if (!(instantMs(entries[i - 1].t) <= instantMs(entries[i].t))) return undefined;
   }
   const all = referralFromRow({ id, entries }, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, () => undefined);
   const s = all === undefined ? undefined : summariseReferral(all, Number.POSITIVE_INFINITY);
-  if (s === undefined) return '[]';
-  return JSON.stringify([s.id, s.sentAt, s.acceptedAt, s.completedAt, s.status, s.reason ?? null, s.owner ?? null, s.outcomes, s.outputProcedures]);
-}
-
-export type SummaryJson = [
-  id: string,
-  sentAt: number,
-  acceptedAt: number,
-  completedAt: number,
-  status: ReferralSummary['status'],
-  reason: string | null,
-  owner: string | null,
-  outcomes: number,
-  procedureIds: string[],
-];
-
-/** A summary read back with the need data of the Task's current focus (none when it is not in the store). */
-export function summaryFromRow(json: SummaryJson, categories: string[] | null, consent: number | null): ReferralSummary {
-  const [id, sentAt, acceptedAt, completedAt, status, reason, owner, outcomes, outputProcedures] = json;
-  const s: ReferralSummary = { id, sentAt, acceptedAt, completedAt, status, outcomes, outputProcedures, categories: categories ?? [], consent: consent === 1 };
-  if (reason !== null) s.reason = reason;
-  if (owner !== null) s.owner = owner;
-  return s;
+  if (s === undefined) {
+    return { counts: 0, sentMs: null, acceptedMs: null, completedMs: null, status: null, reason: null, owner: null, outcomes: null, procedures: null };
+  }
+  return {
+    counts: 1,
+    sentMs: s.sentAt,
+    acceptedMs: s.acceptedAt,
+    completedMs: s.completedAt,
+    status: s.status,
+    reason: s.reason ?? null,
+    owner: s.owner ?? null,
+    outcomes: s.outcomes,
+    procedures: s.outputProcedures.length === 0 ? null : JSON.stringify(s.outputProcedures),
+  };
 }

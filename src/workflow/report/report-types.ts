@@ -85,13 +85,34 @@ export interface ReferralSummary {
   consent: boolean;
 }
 
+/**
+ * Referrals of the cohort counted together: those sent in the period whose summaries share
+ * owner, need categories, status, reason, consent and closed loop (groupSummaries; the store
+ * builds the same groups in SQL). Durations in ms, one per referral that has one.
+ */
+export interface SummaryGroup {
+  owner?: string;
+  categories: readonly string[];
+  status: ReferralTaskStatus;
+  reason?: string;
+  consent: boolean;
+  closedLoop: boolean;
+  count: number;
+  toAcceptance: number[];
+  toCompletion: number[];
+  toFirstService: number[];
+  /** Closed-loop referrals none of whose outputs names a Procedure the input holds. */
+  outcomesWithoutProcedure: number;
+}
+
 export interface ReferralReportInput {
   referrals: readonly ReferralFact[];
   /**
-   * Referrals already summarised (summariseReferral) because the period holds all their
-   * versions; counted like `referrals`, each once.
+   * Referrals of the cohort already summarised and grouped because the period holds all
+   * their versions; counted like `referrals`, each once. Care plans naming them must carry
+   * their `categories` (the groups hold no referral ids).
    */
-  summaries?: readonly ReferralSummary[];
+  summaryGroups?: readonly SummaryGroup[];
   procedures: readonly ProcedureFact[];
   carePlans: readonly CarePlanFact[];
   /** Outbox entries that failed and wait for a retry or sit in the dead-letter list. */
