@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.ts';
 import { firstText, normalize } from '../fhir/index.ts';
 import { openStore } from '../store/open.ts';
 import type { DeadLetter, Store } from '../store/store.ts';
+import { replayDeadLetter } from '../sync/dead-letter-replay.ts';
 
 export type { CliIo };
 
@@ -64,7 +65,7 @@ async function replay(options: ReplayOptions, io: CliIo): Promise<number> {
       let requeued = 0;
       const unknown: string[] = [];
       for (const id of ids) {
-        if (await store.requeueDeadLetter(id)) {
+        if (await replayDeadLetter(store, id, { route: 'gateway replay', nowMs: Date.now() })) {
           requeued += 1;
         } else {
           unknown.push(id);

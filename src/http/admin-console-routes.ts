@@ -20,10 +20,10 @@ import { transactionBundle } from '../mapping/bundle.ts';
 import type { MappingEngine } from '../mapping/index.ts';
 import { runReferralReport } from '../reports/referral-report.ts';
 import { parseReportRequest } from '../reports/report-request.ts';
-import { buildAuditEvent } from '../security/audit-event.ts';
 import type { SearchFilter, StoredVersion, Store } from '../store/store.ts';
 import { cursorName } from '../sync/poller.ts';
 import type { SyncService } from '../sync/sync-service.ts';
+import { replayDeadLetter } from '../sync/dead-letter-replay.ts';
 import type { HttpModule } from './app.ts';
 import { readValidateRequest } from './validate-routes.ts';
 
@@ -41,7 +41,6 @@ export interface AdminConsoleOptions {
   now?: () => number;
 }
 
-export const DEAD_LETTER_SYSTEM = 'https://w3id.org/social-care-gateway/fhir/dead-letter';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const ORGANIZATION = /^(?:Organization\/)?([A-Za-z0-9\-.]{1,64})$/;
@@ -107,14 +106,13 @@ export function adminConsoleRoutes(options: AdminConsoleOptions): Router {
     const ids = replayIds(req.body);
     const results = [];
     for (const id of ids) {
-      const result = await store.transaction(async (tx) => {
-        const item = await tx.requeueDeadLetter(id);
-        if (!item) return { id, outcome: 'not-found' as const };
-        const event = replayAuditEvent(req, res, id, item.id, now());
-        await tx.appendAudit('admin', event);
-        return { id, outcome: 'requeued' as const, outboxId: item.id, auditEvent: `AuditEvent/${event.id}` };
-      });
-      results.push(result);
+      const replayed = await replayDeadLetter(store, id, {
+      route: '/admin/console/dead-letters/replay',
+      nowMs: now(),
+      network: req.socket.remoteAddress,
+      requestId: res.locals.requestId as string | undefined,
+    });
+      results.push(replayed ? { id, outcome: 'requeued' as const, outboxId: replayed.outboxId, auditEvent: replayed.auditEvent } : { id, outcome: 'not-found' as const });
     }
     const requeued = results.filter((r) => r.outcome === 'requeued').length;
     res.status(requeued > 0 ? 202 : 404).json({ requeued, results });
@@ -285,29 +283,6 @@ function replayIds(body: unknown): string[] {
   const bad = ids.findIndex((id) => typeof id !== 'string' || !UUID.test(id));
   if (bad >= 0) throw new OperationOutcomeError(badRequest('Each dead-letter id must be a UUID', `ids[${bad}]`));
   return [...new Set(ids as string[])];
-}
-
-function replayAuditEvent(req: Request, res: Response, deadLetterId: string, outboxId: string, nowMs: number): AuditEvent {
-  const event = buildAuditEvent({
-    recorded: new Date(nowMs).toISOString(),
-    direction: 'inbound',
-    interaction: 'operation',
-    action: 'E',
-    status: 202,
-    who: 'admin',
-    network: req.socket.remoteAddress,
-    requestId: res.locals.requestId as string | undefined,
-    route: '/admin/console/dead-letters/replay',
-  });
-  event.entity = [
-    ...(event.entity ?? []),
-    {
-      what: { identifier: { system: DEAD_LETTER_SYSTEM, value: deadLetterId } },
-      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
-      description: `dead letter replayed as outbox item ${outboxId}`,
-    },
-  ];
-  return event;
 }
 
 function referralQuery(query: Record<string, unknown>, bases: readonly string[]): { filters: SearchFilter[]; count: number } {

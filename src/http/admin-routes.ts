@@ -12,6 +12,7 @@ import { parseScopes } from '../security/scopes.ts';
 import { assertSafeUrl } from '../security/url-guard.ts';
 import type { Credential, Partner, Store } from '../store/store.ts';
 import { FHIR_JSON, type HttpModule } from './app.ts';
+import { replayDeadLetter } from '../sync/dead-letter-replay.ts';
 
 export interface AdminRoutesOptions {
   store: Store;
@@ -130,9 +131,14 @@ export function adminModule(options: AdminRoutesOptions): HttpModule {
   });
 
   router.post('/admin/dead-letters/:id/replay', async (req, res) => {
-    const item = await options.store.requeueDeadLetter(param(req, 'id'));
-    if (!item) throw new OperationOutcomeError(notFound('No such dead letter'));
-    res.status(202).json({ outboxId: item.id, state: item.state });
+    const replayed = await replayDeadLetter(options.store, param(req, 'id'), {
+      route: '/admin/dead-letters/:id/replay',
+      nowMs: options.now?.() ?? Date.now(),
+      network: req.socket.remoteAddress,
+      requestId: res.locals.requestId as string | undefined,
+    });
+    if (!replayed) throw new OperationOutcomeError(notFound('No such dead letter'));
+    res.status(202).json(replayed);
   });
 
   // FHIR R4 auditevent.html search parameters `patient` and `date`, served from the audit chain.

@@ -5,7 +5,7 @@
 // referral search and timeline; validation, mapping and report answers; 4xx on bad input.
 import type { AuditEvent, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEAD_LETTER_SYSTEM } from '../../src/http/admin-console-routes.ts';
+import { DEAD_LETTER_SYSTEM } from '../../src/sync/dead-letter-replay.ts';
 import { CONSOLE_CSP } from '../../src/http/console-routes.ts';
 import { storeKinds } from '../support/gateway.ts';
 import { deadLetterFromFailingEhr, eventually, foodBankReferralId, partnerUpdate, startConsoleFixture, type ConsoleFixture, EHR_NAME, FOOD_BANK } from './fixture.ts';

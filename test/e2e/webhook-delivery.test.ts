@@ -9,8 +9,9 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import type { Task } from '@medplum/fhirtypes';
+import type { AuditEvent, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEAD_LETTER_SYSTEM } from '../../src/sync/dead-letter-replay.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { REFERRAL_1, addPartner, caller, postReferral } from './support.ts';
 
@@ -123,6 +124,13 @@ describe('partner webhooks through the running outbox worker', () => {
     answer = 204;
     const replay = await admin('POST', `admin/dead-letters/${letter.id}/replay`);
     expect(replay.status).toBe(202);
+    // The replay is in the audit trail, naming the dead letter and the outbox item it became.
+    const replayBody = replay.json as { outboxId: string; auditEvent: string };
+    const events = (await gw.store.readAudit({ limit: 100_000 })).map((r) => r.event as AuditEvent);
+    const replayEvent = events.find((e) => `AuditEvent/${e.id}` === replayBody.auditEvent);
+    expect(
+      replayEvent?.entity?.some((e) => e.what?.identifier?.system === DEAD_LETTER_SYSTEM && e.what?.identifier?.value === letter.id && e.description?.includes(replayBody.outboxId)),
+    ).toBe(true);
     await until('the replayed delivery', () => deliveries.length === 2 + MAX_ATTEMPTS);
     const replayed = deliveries[1 + MAX_ATTEMPTS];
     expect(replayed).toMatchObject({ deliveryId: failed[0].deliveryId, event: 'referral-cancelled', answered: 204, verified: true });

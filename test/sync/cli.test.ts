@@ -6,7 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runReconcile } from '../../src/cli/reconcile-command.ts';
+import type { AuditEvent } from '@medplum/fhirtypes';
 import { runReplay } from '../../src/cli/replay-command.ts';
+import { DEAD_LETTER_SYSTEM } from '../../src/sync/dead-letter-replay.ts';
 import { runSync } from '../../src/cli/sync-command.ts';
 import { openStore } from '../../src/store/open.ts';
 import { packagesDir } from '../support/packages-dir.ts';
@@ -113,6 +115,14 @@ describe('gateway replay', () => {
     const one = io();
     expect(await runReplay(['--id', id, '--config', configFile], one.io)).toBe(0);
     expect(one.out.join('')).toBe('requeued 1 dead letters\n');
+    // The replay is in the audit trail, naming the dead letter.
+    const audited = await openStore({ dataDir: path.join(dir, 'data') });
+    try {
+      const events = (await audited.readAudit({ limit: 100_000 })).map((r) => r.event as AuditEvent);
+      expect(events.filter((e) => e.entity?.some((x) => x.what?.identifier?.system === DEAD_LETTER_SYSTEM && x.what?.identifier?.value === id))).toHaveLength(1);
+    } finally {
+      await audited.close();
+    }
     expect(await runReplay(['--id', 'missing-id', '--config', configFile], io().io)).toBe(1);
     expect(await runReplay(['--config', configFile], io().io)).toBe(2);
   });
