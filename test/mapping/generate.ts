@@ -108,6 +108,7 @@ export function carePlanRecord(r: Rng, i: number): Record<string, unknown> {
         goalId: `G-${k}`,
         text: pick(r, TEXTS),
         definedBy: pick(r, ['client', 'case-manager', 'jointly']),
+        status: pick(r, ['proposed', 'agreed', 'active', 'paused', 'done', 'dropped', 'declined']),
         progress: pick(r, ['in-progress', 'improving', 'worsening', 'no-change', 'achieved', 'sustaining', 'not-achieved', 'no-progress', 'not-attainable']),
       };
       if (maybe(r)) g.need = pick(r, categories);

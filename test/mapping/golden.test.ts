@@ -54,3 +54,25 @@ describe('the worked example of mappings/README.md (a user mapping folder)', asy
     expect(taskId(update)).toBe(taskId(referral));
   });
 });
+
+describe('care-plan goal status', () => {
+  const minimal = JSON.parse(readFileSync(new URL('../../mappings/care-plan/tests/minimal-plan.partner.json', import.meta.url), 'utf8')) as {
+    goals: Record<string, unknown>[];
+  };
+  const lifecycle = (status: string | undefined) => {
+    const goals = minimal.goals.map((g) => {
+      const { status: _status, ...rest } = g;
+      return status === undefined ? rest : { ...rest, status };
+    });
+    const result = engine.map('care-plan', 'to-fhir', { ...minimal, goals });
+    expect(result.outcome.issue?.filter((i) => i.severity === 'error') ?? []).toEqual([]);
+    return result.resources?.filter((r) => r.resourceType === 'Goal').map((g) => (g as { lifecycleStatus?: string }).lifecycleStatus);
+  };
+
+  it('is active when the partner gives none, and follows the partner when it does', () => {
+    expect(lifecycle(undefined)).toEqual(['active']);
+    expect(lifecycle('done')).toEqual(['completed']);
+    expect(lifecycle('paused')).toEqual(['on-hold']);
+    expect(lifecycle('declined')).toEqual(['rejected']);
+  });
+});
