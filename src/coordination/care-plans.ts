@@ -149,7 +149,7 @@ export function platformCopyId(tenant: string, resourceType: string, id: string)
   return deterministicId('p', tenant, resourceType, id);
 }
 
-/** The coordinator's write hooks for CarePlans (wired in coordinator.ts). */
+/** The coordinator's write hooks for CarePlans and their Goals (wired in coordinator.ts). */
 export function carePlanHooks(settings: PlatformSettings) {
   const relative = (ref: string | undefined): string | undefined => {
     if (!ref) return undefined;
@@ -185,11 +185,25 @@ export function carePlanHooks(settings: PlatformSettings) {
     return [...out];
   }
 
+  /** Care plans announced in each transaction: a Goal and its CarePlan written together announce it once. */
+  const announced = new WeakMap<StoreOps, Set<string>>();
+
   async function announce(tx: StoreOps, carePlan: CarePlan & { id: string }): Promise<void> {
+    const done = announced.get(tx) ?? new Set<string>();
+    announced.set(tx, done);
     for (const destination of await ehrsOf(tx, carePlan)) {
+      const key = `${destination} ${carePlan.id}`;
+      if (done.has(key)) continue;
+      done.add(key);
       const payload: CarePlanPayload = { tenant: settings.tenant, resourceType: 'CarePlan', id: carePlan.id };
       await tx.enqueue({ destination, orderingKey: `CarePlan/${carePlan.id}`, reason: CARE_PLAN_CHANGED, payload });
     }
+  }
+
+  /** The live CarePlans of `tenant` that name Goal `goalId`. */
+  async function plansOfGoal(tx: StoreOps, tenant: string, goalId: string): Promise<(CarePlan & { id: string })[]> {
+    const found = await tx.search(tenant, { resourceType: 'CarePlan', filters: [{ kind: 'reference', param: 'goal', values: [`Goal/${goalId}`] }], count: 100 });
+    return found.versions.map((v) => v.resource as CarePlan & { id: string });
   }
 
   /** A partner's CarePlan copied into the platform's record (with what it names), then announced. */
@@ -269,8 +283,17 @@ export function carePlanHooks(settings: PlatformSettings) {
     },
 
     async afterWrite(event: WriteEvent & { version: StoredVersion }): Promise<void> {
-      const plan = event.version.resource as CarePlan & { id: string };
       if (event.version.deleted) return;
+      if (event.version.resource.resourceType === 'Goal') {
+        // A step on a Goal alone (a FHIR client's achievement update) goes to the EHR with the
+        // care plans naming it, as a CarePlan write does.
+        for (const named of await plansOfGoal(event.tx, event.ctx.tenant, event.version.resource.id ?? '')) {
+          if (event.ctx.tenant === settings.tenant) await announce(event.tx, named);
+          else await mirror(event.tx, event.ctx.tenant, named, event.ctx.actor);
+        }
+        return;
+      }
+      const plan = event.version.resource as CarePlan & { id: string };
       if (event.ctx.tenant === settings.tenant) {
         await announce(event.tx, plan);
         return;

@@ -75,7 +75,7 @@ export function createCoordinator(options: CoordinatorOptions): WriteHooks {
 
     async afterWrite(event: WriteEvent & { version: StoredVersion }): Promise<void> {
       const resource = event.version.resource;
-      if (resource.resourceType === 'CarePlan') return carePlans.afterWrite(event);
+      if (resource.resourceType === 'CarePlan' || resource.resourceType === 'Goal') return carePlans.afterWrite(event);
       if (resource.resourceType !== 'Task' || !isReferralTask(resource)) {
         return;
       }

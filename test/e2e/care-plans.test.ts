@@ -179,6 +179,25 @@ describe.each(storeKinds())('care plans through the partner API (%s store)', (ki
     const [onEhr] = await ehrSearch<CarePlan>('CarePlan', 'CarePlan/clinic-plan-1');
     expect(onEhr?.activity?.[0]?.reference?.reference).toBe('Task/demo-task-1');
     expect(onEhr?.subject?.reference).toMatch(/^Patient\//);
+
+    // The plan gets a Goal; later the client writes a step on the Goal alone: it reaches the EHR too.
+    const achievement = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/goal-achievement', code }] });
+    const goal: Goal = { resourceType: 'Goal', id: 'clinic-goal-1', lifecycleStatus: 'active', description: { text: 'Stable housing' }, subject: body.subject, achievementStatus: achievement('in-progress') };
+    expect((await call('PUT', 'Goal/clinic-goal-1', goal)).status).toBe(201);
+    const withGoal = await call('PUT', 'CarePlan/clinic-plan-1', { ...body, activity: [{ reference: { reference: `Task/${sourceId}` } }], goal: [{ reference: 'Goal/clinic-goal-1' }] });
+    expect(withGoal.status, JSON.stringify(withGoal.body).slice(0, 1000)).toBe(200);
+    await drain();
+    const [goalOnEhr] = await ehrSearch<Goal>('Goal', 'Goal/clinic-goal-1');
+    expect(goalOnEhr?.achievementStatus?.coding?.[0]?.code).toBe('in-progress');
+    const goalPuts = () => ehr.requests.filter((r) => r.method === 'PUT' && r.path.includes('/Goal/')).map((r) => r.status);
+    const putsBefore = goalPuts().length;
+    expect((await call('PUT', 'Goal/clinic-goal-1', { ...goal, achievementStatus: achievement('improving') })).status).toBe(200);
+    await drain();
+    // One update of the EHR's Goal for the step, and the Goal there moved on.
+    expect(goalPuts().slice(putsBefore)).toEqual([200]);
+    const [goalAfter] = await ehrSearch<Goal>('Goal', 'Goal/clinic-goal-1');
+    expect(goalAfter.id).toBe(goalOnEhr.id);
+    expect(goalAfter.achievementStatus?.coding?.[0]?.code).toBe('improving');
   });
 
   it('refuses, on its own, a record naming a referral outside the inbox or failing the schema', async () => {
