@@ -24,6 +24,7 @@ import type { SearchFilter, StoredVersion, Store } from '../store/store.ts';
 import { cursorName } from '../sync/poller.ts';
 import type { SyncService } from '../sync/sync-service.ts';
 import { replayDeadLetter } from '../sync/dead-letter-replay.ts';
+import { boundedInt, objectBody, param } from './request-input.ts';
 import type { HttpModule } from './app.ts';
 import { readValidateRequest } from './validate-routes.ts';
 
@@ -343,22 +344,5 @@ function boundedIntOr(value: string | undefined, fallback: number, max: number, 
   return n;
 }
 
-function boundedInt(value: unknown, fallback: number, max: number, name: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || n > max) {
-    throw new OperationOutcomeError(badRequest(`${name} must be a whole number from 0 to ${max}`, name));
-  }
-  return n;
-}
 
-function param(req: Request, name: string): string {
-  return String((req.params as Record<string, string>)[name]);
-}
 
-function objectBody(req: Request): Record<string, unknown> {
-  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
-    throw new OperationOutcomeError(badRequest('A JSON object body is required'));
-  }
-  return req.body as Record<string, unknown>;
-}

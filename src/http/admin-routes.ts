@@ -12,6 +12,7 @@ import { parseScopes } from '../security/scopes.ts';
 import { assertSafeUrl } from '../security/url-guard.ts';
 import type { Credential, Partner, Store } from '../store/store.ts';
 import { FHIR_JSON, type HttpModule } from './app.ts';
+import { boundedInt, objectBody, param } from './request-input.ts';
 import { replayDeadLetter } from '../sync/dead-letter-replay.ts';
 
 export interface AdminRoutesOptions {
@@ -165,16 +166,7 @@ export function adminModule(options: AdminRoutesOptions): HttpModule {
   return { router };
 }
 
-function param(req: Request, name: string): string {
-  return String((req.params as Record<string, string>)[name]);
-}
 
-function objectBody(req: Request): Record<string, unknown> {
-  if (!req.body || typeof req.body !== 'object' || Array.isArray(req.body)) {
-    throw new OperationOutcomeError(badRequest('A JSON object body is required'));
-  }
-  return req.body as Record<string, unknown>;
-}
 
 async function partnerOr404(store: Store, id: string): Promise<Partner> {
   const partner = await store.getPartner(id);
@@ -187,13 +179,6 @@ function publicView(credential: Credential): Omit<Credential, 'secretHash'> {
   return rest;
 }
 
-function boundedInt(value: unknown, fallback: number, max: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\d{1,7}$/.test(value) || Number(value) > max) {
-    throw new OperationOutcomeError(badRequest(`${name} must be a whole number up to ${max}`));
-  }
-  return Number(value);
-}
 
 /** Public keys only (RFC 7517): each with a kid and kty RSA or EC, none with private parts. */
 function jwksIssues(jwks: unknown): OperationOutcomeIssue[] {

@@ -4,15 +4,14 @@
 // creates by the gateway's identifier), taken back in by the sync engine's poller when the
 // clinic changes it, checked with the clinic as owner, and its status reaches the
 // originator's own Task. A referral whose Consent does not cover the clinic never leaves.
-import type { Bundle, Resource, Task } from '@medplum/fhirtypes';
+import type { Bundle, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GATEWAY_RESOURCE_ID } from '../../src/coordination/platform.ts';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.ts';
-import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
-import { startTestGateway, storeKinds, type TestGateway } from '../support/gateway.ts';
-import { FHIR, addPartner, caller, demoBundle, originatedReferralBundle, validationErrors } from './support.ts';
+import type { SyncEngine } from '../../src/sync/sync-engine.ts';
+import type { ReferenceEhr } from '../support/reference-ehr.ts';
+import { storeKinds, type TestGateway } from '../support/gateway.ts';
+import { CLINIC, addPartner, caller, ehrRequest, originatedReferralBundle, resourcesSeen, startClinicGateway, validationErrors } from './support.ts';
 
-const CLINIC = 'Organization/demo-clinic';
 
 describe.each(storeKinds())('a referral an organisation originates to a clinic (%s)', (kind) => {
   let ehr: ReferenceEhr;
@@ -21,28 +20,14 @@ describe.each(storeKinds())('a referral an organisation originates to a clinic (
   let call: ReturnType<typeof caller>;
   let foodBank: Record<string, string>;
 
-  const ehrCall = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(new URL(path, ehr.baseUrl), { method, headers: FHIR, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as Resource };
-  };
+  const ehrCall = (method: string, path: string, body?: unknown) => ehrRequest(ehr, method, path, body);
   const ehrTasksFor = async (platformTaskId: string): Promise<Task[]> => {
     const found = await ehrCall('GET', `Task?identifier=${encodeURIComponent(`${GATEWAY_RESOURCE_ID}|Task/${platformTaskId}`)}`);
     return ((found.body as Bundle).entry ?? []).map((e) => e.resource as Task);
   };
 
   beforeAll(async () => {
-    ehr = await startReferenceEhr();
-    expect((await ehrCall('POST', '', demoBundle)).status).toBe(200);
-    gw = await startTestGateway(
-      kind,
-      {
-        ehrs: [{ name: 'clinic-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [CLINIC], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
-        security: { urlAllowList: ['127.0.0.1'] } as never,
-      },
-      { schedules: false },
-    );
-    // `gateway sync --once` in-process: the configured EHR's poller, then the outbox drained.
-    engine = createSyncEngine({ store: gw.store, rest: gw.rest, settings: gw.settings, ehrs: gw.config.ehrs, overlapMs: 60_000, backoff: { baseMs: 5, maxMs: 20 } });
+    ({ ehr, gw, engine } = await startClinicGateway(kind));
     call = caller(gw);
     foodBank = { authorization: `Bearer ${await addPartner(gw, 'food-bank', 'Organization/demo-food-bank')}` };
   });
@@ -109,13 +94,7 @@ describe.each(storeKinds())('a referral an organisation originates to a clinic (
 
     // Every resource involved is valid against its profiles: the platform's record, the food
     // bank's own, and what was created on the EHR.
-    const resources: Resource[] = [];
-    for (const type of ['Task', 'ServiceRequest', 'Patient', 'Consent']) {
-      for (const headers of [{}, foodBank]) {
-        const bundle = (await call('GET', `${type}?_count=200`, undefined, headers)).body as Bundle;
-        resources.push(...(bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as Resource));
-      }
-    }
+    const resources = await resourcesSeen(call, ['Task', 'ServiceRequest', 'Patient', 'Consent'], [{}, foodBank]);
     const ehrSide = [(await ehrCall('GET', `Task/${ehrTask.id}`)).body, ehrSr, ehrPatient, ehrConsent];
     expect(resources.length).toBeGreaterThanOrEqual(8);
     expect(validationErrors(gw, [...resources, ...ehrSide])).toEqual([]);

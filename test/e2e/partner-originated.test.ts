@@ -4,15 +4,14 @@
 // (GET /partners/{partner}/referrals?role=requester). Over real HTTP on loopback, with the
 // reference EHR as the clinic's EHR; every resource valid against its profiles.
 import { readFileSync } from 'node:fs';
-import type { Bundle, Resource, Task } from '@medplum/fhirtypes';
+import type { Bundle, Task } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GATEWAY_RESOURCE_ID } from '../../src/coordination/platform.ts';
-import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.ts';
-import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
-import { startTestGateway, storeKinds, type TestGateway } from '../support/gateway.ts';
-import { FHIR, addPartner, caller, demoBundle, validationErrors } from './support.ts';
+import type { SyncEngine } from '../../src/sync/sync-engine.ts';
+import type { ReferenceEhr } from '../support/reference-ehr.ts';
+import { storeKinds, type TestGateway } from '../support/gateway.ts';
+import { CLINIC, addPartner, caller, ehrRequest, resourcesSeen, startClinicGateway, validationErrors } from './support.ts';
 
-const CLINIC = 'Organization/demo-clinic';
 const record = JSON.parse(readFileSync(new URL('../../mappings/referral/tests/originated-by-organization.partner.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 interface Referral {
@@ -39,23 +38,10 @@ describe.each(storeKinds())('referrals originated in a partner format (%s)', (ki
     for (const item of items) expect('record' in item, JSON.stringify(item).slice(0, 800)).toBe(true);
     return items.map((i) => (i as { record: Referral }).record);
   };
-  const ehrCall = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(new URL(path, ehr.baseUrl), { method, headers: FHIR, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as Resource };
-  };
+  const ehrCall = (method: string, path: string, body?: unknown) => ehrRequest(ehr, method, path, body);
 
   beforeAll(async () => {
-    ehr = await startReferenceEhr();
-    expect((await ehrCall('POST', '', demoBundle)).status).toBe(200);
-    gw = await startTestGateway(
-      kind,
-      {
-        ehrs: [{ name: 'clinic-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [CLINIC], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
-        security: { urlAllowList: ['127.0.0.1'] } as never,
-      },
-      { schedules: false },
-    );
-    engine = createSyncEngine({ store: gw.store, rest: gw.rest, settings: gw.settings, ehrs: gw.config.ehrs, overlapMs: 60_000, backoff: { baseMs: 5, maxMs: 20 } });
+    ({ ehr, gw, engine } = await startClinicGateway(kind));
     call = caller(gw);
     for (const [id, org] of [['food-bank', 'Organization/demo-food-bank'], ['housing', 'Organization/demo-housing']]) {
       keys[id] = { authorization: `Bearer ${await addPartner(gw, id, org)}` };
@@ -129,13 +115,7 @@ describe.each(storeKinds())('referrals originated in a partner format (%s)', (ki
     expect(sent.find((r) => r.referralId === 'FB-2026-0008')).toMatchObject({ status: 'accepted', assignedTo: { id: 'demo-clinic' } });
 
     // Every resource of the platform's record and of the food bank's tenant is valid.
-    const resources: Resource[] = [];
-    for (const type of ['Task', 'ServiceRequest', 'Patient', 'Consent', 'Condition', 'Procedure']) {
-      for (const headers of [{}, keys['food-bank'], keys.housing]) {
-        const bundle = (await call('GET', `${type}?_count=200`, undefined, headers)).body as Bundle;
-        resources.push(...(bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as Resource));
-      }
-    }
+    const resources = await resourcesSeen(call, ['Task', 'ServiceRequest', 'Patient', 'Consent', 'Condition', 'Procedure'], [{}, keys['food-bank'], keys.housing]);
     expect(resources.length).toBeGreaterThanOrEqual(15);
     expect(validationErrors(gw, resources)).toEqual([]);
   });

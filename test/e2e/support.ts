@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { Bundle, Consent, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { newApiKey } from '../../src/security/api-keys.ts';
-import type { TestGateway } from '../support/gateway.ts';
+import { createSyncEngine, type SyncEngine } from '../../src/sync/sync-engine.ts';
+import { startTestGateway, type StoreKind, type TestGateway } from '../support/gateway.ts';
+import { startReferenceEhr, type ReferenceEhr } from '../support/reference-ehr.ts';
 
 export const FHIR = { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' };
 
@@ -90,4 +92,46 @@ export function validationErrors(gw: TestGateway, resources: readonly Resource[]
       .issue.filter((i) => i.severity === 'error' || i.severity === 'fatal')
       .map((i) => `${resource.resourceType}/${resource.id}: ${i.details?.text ?? i.diagnostics ?? i.code} at ${i.expression?.join(',') ?? ''}`),
   );
+}
+
+/** The demo clinic, reached through the reference EHR of `startClinicGateway`. */
+export const CLINIC = 'Organization/demo-clinic';
+
+/** A FHIR request to the reference EHR, answered as status and resource. */
+export async function ehrRequest(ehr: ReferenceEhr, method: string, path: string, body?: unknown): Promise<{ status: number; body: Resource }> {
+  const response = await fetch(new URL(path, ehr.baseUrl), { method, headers: FHIR, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Resource };
+}
+
+/**
+ * The reference EHR holding the demo referrals as the clinic's EHR ('clinic-ehr', routing
+ * CLINIC, no schedules), a gateway on `kind`, and its sync engine for `gateway sync --once`
+ * cycles run in-process.
+ */
+export async function startClinicGateway(kind: StoreKind): Promise<{ ehr: ReferenceEhr; gw: TestGateway; engine: SyncEngine }> {
+  const ehr = await startReferenceEhr();
+  const seeded = await ehrRequest(ehr, 'POST', '', demoBundle);
+  if (seeded.status !== 200) throw new Error(`seeding the reference EHR answered ${seeded.status}`);
+  const gw = await startTestGateway(
+    kind,
+    {
+      ehrs: [{ name: 'clinic-ehr', baseUrl: ehr.baseUrl, auth: { kind: 'none' }, organizations: [CLINIC], pollSchedule: '0 6 * * 1-5', timeoutMs: 5_000 }],
+      security: { urlAllowList: ['127.0.0.1'] } as never,
+    },
+    { schedules: false },
+  );
+  const engine = createSyncEngine({ store: gw.store, rest: gw.rest, settings: gw.settings, ehrs: gw.config.ehrs, overlapMs: 60_000, backoff: { baseMs: 5, maxMs: 20 } });
+  return { ehr, gw, engine };
+}
+
+/** Every resource of these types each caller (request headers; `{}` for the platform) finds by search. */
+export async function resourcesSeen(call: ReturnType<typeof caller>, types: readonly string[], callers: readonly Record<string, string>[]): Promise<Resource[]> {
+  const resources: Resource[] = [];
+  for (const type of types) {
+    for (const headers of callers) {
+      const bundle = (await call('GET', `${type}?_count=200`, undefined, headers)).body as Bundle;
+      resources.push(...(bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as Resource));
+    }
+  }
+  return resources;
 }

@@ -6,21 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReferralReport } from '../../src/reports/referral-report.ts';
 import type { Store } from '../../src/store/store.ts';
 import { computeReferralReport } from '../../src/workflow/report/compute-report.ts';
-import { openTestPostgres, openTestSqlite, postgresUrl } from '../store/open-test-store.ts';
 import { ORGS, PERIOD, generateReferralHistory } from '../workflow/support/referral-history-generator.ts';
-import { type Clock, loadHistory } from './support/load-history.ts';
+import { type Clock, openLoadedStore, reportStoreKinds } from './support/load-history.ts';
 
 const generated = generateReferralHistory(1200, 11);
-const kinds = postgresUrl().url ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
+const kinds = reportStoreKinds();
 
 describe.each(kinds)('referral report read from the %s store', (kind) => {
   const clock: Clock = { now: 0 };
   let store: Store;
 
   beforeAll(async () => {
-    const options = { now: () => clock.now };
-    store = kind === 'sqlite' ? await openTestSqlite(options) : await openTestPostgres(postgresUrl().url as string, options);
-    await loadHistory(store, clock, generated.input);
+    store = await openLoadedStore(kind, clock, generated.input);
   }, 60_000);
   afterAll(async () => {
     await store?.close();

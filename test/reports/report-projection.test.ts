@@ -10,12 +10,11 @@ import type { Store } from '../../src/store/store.ts';
 import { computeReferralReport, summariseReferral } from '../../src/workflow/report/compute-report.ts';
 import { GOAL_DEFINED_BY } from '../../src/workflow/report/report-facts.ts';
 import { RESULTING_ACTIVITY, TASK_CODE_FULFILL, TEMPORARY_CODES } from '../../src/workflow/sdohcc.ts';
-import { openTestPostgres, openTestSqlite, postgresUrl } from '../store/open-test-store.ts';
 import { ORGS, PERIOD, generateReferralHistory } from '../workflow/support/referral-history-generator.ts';
-import { type Clock, loadHistory } from './support/load-history.ts';
+import { type Clock, openLoadedStore, reportStoreKinds } from './support/load-history.ts';
 
 const generated = generateReferralHistory(3000, 23);
-const kinds = postgresUrl().url ? (['sqlite', 'postgres'] as const) : (['sqlite'] as const);
+const kinds = reportStoreKinds();
 const PATIENT = { reference: 'Patient/report-patient' };
 
 function task(id: string, status: Task['status'], extra: Partial<Task> = {}): Task & { id: string } {
@@ -104,9 +103,7 @@ describe.each(kinds)('referral report from the %s projection', (kind) => {
   let store: Store;
 
   beforeAll(async () => {
-    const options = { now: () => clock.now };
-    store = kind === 'sqlite' ? await openTestSqlite(options) : await openTestPostgres(postgresUrl().url as string, options);
-    await loadHistory(store, clock, generated.input);
+    store = await openLoadedStore(kind, clock, generated.input);
   }, 240_000);
   afterAll(async () => {
     await store?.close();

@@ -195,11 +195,12 @@ export async function projectVersion(ctx: OpsContext, tenant: string, v: Written
         return;
       }
       const p = procedureProjection(resource as Procedure);
+      const ms = performedMs(p.performed);
       await ctx.exec.run(
         `INSERT INTO report_procedures (tenant, id, performed, performed_ms) VALUES (?, ?, ?, ?)
          ON CONFLICT (tenant, id) DO UPDATE SET performed = excluded.performed, performed_ms = excluded.performed_ms`,
         // An unreadable start is kept as none: the report counts both alike.
-        [tenant, resource.id, performedMs(p.performed) === null ? null : (p.performed ?? null), performedMs(p.performed)],
+        [tenant, resource.id, ms === null ? null : (p.performed ?? null), ms],
       );
       return;
     }

@@ -5,6 +5,7 @@
 // for the pending sync failures. Used by the report tests and bench/report-store.ts.
 import type { CarePlan, Goal, Procedure, ServiceRequest, Task, TaskOutput } from '@medplum/fhirtypes';
 import type { Store, StoreOps } from '../../../src/store/store.ts';
+import { openTestPostgres, openTestSqlite, postgresUrl } from '../../store/open-test-store.ts';
 import { GOAL_DEFINED_BY } from '../../../src/workflow/report/report-facts.ts';
 import type { ReferralFact, ReferralReportInput } from '../../../src/workflow/report/report-types.ts';
 import { RESULTING_ACTIVITY, TASK_CODE_FULFILL, TEMPORARY_CODES } from '../../../src/workflow/sdohcc.ts';
@@ -120,4 +121,17 @@ export async function loadHistory(store: Store, clock: Clock, input: ReferralRep
   }
   const claimed = await store.claim('loader', input.pendingSyncFailures, 60_000);
   for (const item of claimed) await store.bury(item.id, 'loader', 'gave up');
+}
+
+/** The store kinds the report suites run on: SQLite, and PostgreSQL when DATABASE_URL is set. */
+export function reportStoreKinds(): readonly ('sqlite' | 'postgres')[] {
+  return postgresUrl().url ? ['sqlite', 'postgres'] : ['sqlite'];
+}
+
+/** A fresh test store of `kind` on `clock`, holding the generated history. */
+export async function openLoadedStore(kind: 'sqlite' | 'postgres', clock: Clock, input: ReferralReportInput): Promise<Store> {
+  const options = { now: () => clock.now };
+  const store = kind === 'sqlite' ? await openTestSqlite(options) : await openTestPostgres(postgresUrl().url as string, options);
+  await loadHistory(store, clock, input);
+  return store;
 }
