@@ -98,11 +98,16 @@ async function bench(kind: string, store: Store): Promise<void> {
 const TABLES: Record<string, string[]> = {
   resources: ['tenant', 'type', 'id', 'version_id', 'last_updated', 'deleted', 'body'],
   resource_history: ['tenant', 'type', 'id', 'version_id', 'last_updated', 'deleted', 'body'],
-  report_tasks: ['tenant', 'id', 'focus_id', 'live', 'first_ms', 'last_ms', 'entries', 'categories', 'consent', 'counts', 'sent_ms', 'accepted_ms', 'completed_ms', 'status', 'reason', 'owner', 'outcomes', 'procedures'],
+  report_tasks: [
+    ...['tenant', 'id', 'focus_id', 'live', 'first_ms', 'last_ms', 'entries', 'categories', 'consent', 'counts', 'sent_ms', 'accepted_ms', 'completed_ms'],
+    ...['status', 'reason', 'owner', 'outcomes', 'procedures', 'procedures_known', 'service_ms'],
+  ],
+  report_task_procedures: ['tenant', 'procedure_id', 'task_id'],
   report_service_requests: ['tenant', 'id', 'categories', 'consent'],
   report_procedures: ['tenant', 'id', 'performed', 'performed_ms'],
-  report_care_plans: ['tenant', 'id', 'created_ms', 'fact', 'element'],
-  report_goals: ['tenant', 'id', 'deleted', 'defined_by', 'history', 'element'],
+  report_care_plans: ['tenant', 'id', 'created_ms', 'fact', 'report_row'],
+  report_care_plan_links: ['tenant', 'kind', 'target_id', 'plan_id'],
+  report_goals: ['tenant', 'id', 'deleted', 'defined_by', 'history'],
 };
 
 /** Copies the SQLite tables into the (migrated, empty) PostgreSQL schema, row for row. */

@@ -23,5 +23,8 @@ export function forOrganization(input: ReferralReportInput, organization: string
   // A summary group's period holds all its referrals' versions: its owner is the latest as of the end.
   const summaryGroups = input.summaryGroups?.filter((g) => isOrganization(g.owner, organization));
   const carePlans = input.carePlans.filter((cp) => isOrganization(cp.organization, organization));
-  return summaryGroups === undefined ? { ...input, referrals, carePlans } : { ...input, referrals, summaryGroups, carePlans };
+  const out: ReferralReportInput = { ...input, referrals, carePlans };
+  if (summaryGroups !== undefined) out.summaryGroups = summaryGroups;
+  if (input.carePlanSummaries !== undefined) out.carePlanSummaries = input.carePlanSummaries.filter((s) => isOrganization(s.organization, organization));
+  return out;
 }

@@ -196,12 +196,13 @@ async function carePlanFacts(
 export async function readReportInput(store: Store, options: ReadReportOptions): Promise<ReferralReportInput> {
   if ((options.source ?? 'projection') === 'projection') {
     const t0 = performance.now();
+    while (!(await store.completeReportProjection(options.tenant)).done);
     const read = await store.readReportProjection(options.tenant, options.period);
     const t1 = performance.now();
     options.onPhase?.('projection', t1 - t0);
     const pendingSyncFailures = await countDeadLetters(store);
     options.onPhase?.('dead letters', performance.now() - t1);
-    return { ...read, pendingSyncFailures };
+    return { ...read, carePlans: [], pendingSyncFailures };
   }
   return readReportHistories(store, options);
 }

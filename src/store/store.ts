@@ -278,6 +278,12 @@ export interface StoreOps {
   // Report projection (tables kept with every Task/ServiceRequest/Procedure/CarePlan/Goal write).
   /** Report input for a tenant and a half-open period [start, end) (ISO instants), read from the projection. */
   readReportProjection(tenant: string, period: { start: string; end: string }): Promise<ReportProjectionInput>;
+  /**
+   * Completes rows of a tenant written before the projection's later migrations (Procedure
+   * times, Tasks' first service, care plans' report rows), a batch per call; `done` when nothing is left. Run
+   * until done before reading a report.
+   */
+  completeReportProjection(tenant: string): Promise<{ procedures: number; tasks: number; carePlans: number; done: boolean }>;
   /** Rebuilds the projection of a tenant (all when undefined) from the version history. */
   rebuildReportProjection(tenant?: string): Promise<{ versions: number }>;
 }

@@ -58,6 +58,16 @@ async function writeEdgeCases(store: Store, clock: Clock): Promise<void> {
   await store.updateResource('default', task('late-draft', 'requested', { owner: { reference: ORGS[2] } }));
   at('2026-01-06T09:00:00Z');
   await store.updateResource('default', task('late-draft', 'completed', { owner: { reference: ORGS[2] }, output: [{ type: RESULTING_ACTIVITY, valueReference: { reference: 'Procedure/missing' } }] }));
+  // A Procedure written after the Task whose outcome names it (and moved once): the first
+  // service follows it.
+  at('2026-03-01T09:00:00Z');
+  await store.updateResource('default', task('late-procedure', 'requested', { owner: { reference: ORGS[1] } }));
+  at('2026-03-02T09:00:00Z');
+  await store.updateResource('default', task('late-procedure', 'completed', { owner: { reference: ORGS[1] }, output: [{ type: RESULTING_ACTIVITY, valueReference: { reference: 'Procedure/late-procedure' } }] }));
+  at('2026-03-03T09:00:00Z');
+  await store.updateResource('default', { resourceType: 'Procedure', id: 'late-procedure', status: 'completed', subject: PATIENT, performedDateTime: '2026-03-01T21:00:00Z' });
+  at('2026-03-04T09:00:00Z');
+  await store.updateResource('default', { resourceType: 'Procedure', id: 'late-procedure', status: 'completed', subject: PATIENT, performedDateTime: '2026-03-01T19:00:00Z' });
   // An owner dropped in a later version: the latest owner given counts.
   at('2026-01-08T09:00:00Z');
   await store.updateResource('default', task('owner-dropped', 'requested', { owner: { reference: ORGS[3] }, focus: { reference: `ServiceRequest/sr-${referral[7].id}` } }));
@@ -93,9 +103,26 @@ async function writeEdgeCases(store: Store, clock: Clock): Promise<void> {
     subject: PATIENT,
     author: { reference: ORGS[1] },
     activity: [{ reference: { reference: `Task/${referral[0].id}` } }, { reference: { reference: `Task/${referral[6].id}` } }],
-    goal: [{ reference: 'Goal/edge-goal' }],
+    goal: [{ reference: 'Goal/edge-goal' }, { reference: 'Goal/edge-goal-later' }],
   };
   await store.updateResource('default', plan);
+  // A Goal the plan names written after it, and the need of one of its referrals changed:
+  // the plan's row follows both.
+  at('2026-02-04T09:00:00Z');
+  await store.updateResource('default', {
+    ...goal,
+    id: 'edge-goal-later',
+    extension: [{ url: GOAL_DEFINED_BY, valueCode: 'jointly' }],
+    achievementStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/goal-achievement', code: 'achieved' }] },
+  });
+  await store.updateResource('default', {
+    resourceType: 'ServiceRequest',
+    id: `sr-${referral[6].id}`,
+    status: 'active',
+    intent: 'order',
+    subject: PATIENT,
+    category: [{ coding: [{ system: TEMPORARY_CODES, code: 'edge-plan-need' }] }],
+  });
 }
 
 describe.each(kinds)('referral report from the %s projection', (kind) => {
@@ -134,6 +161,9 @@ describe.each(kinds)('referral report from the %s projection', (kind) => {
     const fromProjection = await runReferralReport(store, { period: PERIOD });
     expect(fromProjection.report).toEqual(before.report);
     expect(fromProjection.report.byCategory?.find((c) => c.key === 'edge-need')?.figures.funnel.sent).toBe(1);
+    const planNeed = fromProjection.report.byCategory?.find((c) => c.key === 'edge-plan-need')?.figures.goals;
+    expect(planNeed?.carePlans).toBeGreaterThanOrEqual(1);
+    expect(planNeed?.goalsByDefiner.jointly).toBeGreaterThanOrEqual(1);
     // The edge cases moved the figures away from the generated ones.
     expect(fromProjection.report).not.toEqual(computeReferralReport(generated.input, { period: PERIOD, groupBy: ['organization', 'category'] }));
     for (const org of [ORGS[1], ORGS[2], ORGS[3]]) {

@@ -1,23 +1,25 @@
 // The report projection in the store: per Task, ServiceRequest, Procedure, CarePlan and Goal
-// the facts the referral report reads (tables of migrations 003 and 006), written in the same
-// transaction as each version of those resources, read back for a period with a few indexed
-// queries, and rebuilt from the history for data written before the projection existed.
+// the facts the referral report reads (tables of migrations 003, 006 and 007), written in the
+// same transaction as each version of those resources, read back for a period with a few
+// indexed queries, and rebuilt from the history for data written before the projection existed.
 // A Task row holds its version entries, the summary of how it counts in a period holding all
-// of them, and the need data of its current focus (kept by the ServiceRequest's writes): a
-// report counts the Tasks wholly inside its period in SQL from their summaries, grouped, and
-// reads the entries of the rest.
+// of them (with its first service, task-procedures.ts), and the need data of its current focus
+// (kept by the ServiceRequest's writes): a report counts the Tasks wholly inside its period in
+// SQL from their summaries, grouped, and reads the entries of the rest. Care plans keep one
+// report row each (care-plan-rows.ts).
 // What a row holds is decided by the pure functions of src/workflow/report/projection.ts.
 import type { CarePlan, Goal, Procedure, Resource, ServiceRequest, Task } from '@medplum/fhirtypes';
+import { buildMissingPlanRows, projectCarePlan, refreshPlansNaming } from './care-plan-rows.ts';
+import { linkTaskProcedures, linkUnlinkedTasks, recountTasksNaming } from './task-procedures.ts';
 import { instantMs } from '../../workflow/report/instant.ts';
-import type { CarePlanFact, ProcedureFact, ReferralFact, ReferralSummary, SummaryGroup } from '../../workflow/report/report-types.ts';
+import type { CarePlanSummary, ProcedureFact, ReferralFact, ReferralSummary, SummaryGroup } from '../../workflow/report/report-types.ts';
 import {
-  type CarePlanProjection,
+  type CarePlanReportRow,
   type GoalProjection,
   type ServiceRequestProjection,
   type TaskEntry,
   type TaskProjection,
-  carePlanFromRow,
-  carePlanProjection,
+  carePlanSummaryFromRow,
   nextGoalProjection,
   nextTaskProjection,
   procedureFromRow,
@@ -47,10 +49,13 @@ export interface ReportProjectionInput {
   /** Referrals of the cohort whose versions all lie in the period, counted in groups. */
   summaryGroups: SummaryGroup[];
   procedures: ProcedureFact[];
-  carePlans: CarePlanFact[];
+  /** Care plans created in the period, summarised for it from their rows. */
+  carePlanSummaries: CarePlanSummary[];
 }
 
 const IN_CHUNK = 500;
+/** Tasks and care plans one completeReportProjection call links (PostgreSQL holds a lock per Procedure, Goal and Task linked until commit). */
+const ROWS_PER_BATCH = 100;
 /** Above this many ids, one scan of the tenant's rows instead of IN lists. */
 const SCAN_ABOVE = 5000;
 
@@ -74,8 +79,8 @@ async function inChunks<R>(ids: readonly string[], fn: (chunk: string[]) => Prom
 }
 
 async function projectTask(ctx: OpsContext, tenant: string, v: WrittenVersion): Promise<void> {
-  const rows = await ctx.exec.all<TaskRowSql & { categories: string | null; consent: number | string | null }>(
-    'SELECT id, focus_id, live, first_ms, last_ms, entries, categories, consent FROM report_tasks WHERE tenant = ? AND id = ?',
+  const rows = await ctx.exec.all<TaskRowSql & { categories: string | null; consent: number | string | null; procedures: string | null }>(
+    'SELECT id, focus_id, live, first_ms, last_ms, entries, categories, consent, procedures FROM report_tasks WHERE tenant = ? AND id = ?',
     [tenant, v.resource.id],
   );
   const row = rows[0];
@@ -91,14 +96,17 @@ async function projectTask(ctx: OpsContext, tenant: string, v: WrittenVersion): 
     if (found[0]) need = { categories: found[0].categories, consent: Number(found[0].consent) };
   }
   const sc = summaryColumns(v.resource.id, next.entries);
+  // Care plans naming this Task read its need categories while it is live.
+  const needChanged = !row || Number(row.live) === 1 !== next.live || row.categories !== need.categories;
   await ctx.exec.run(
     `INSERT INTO report_tasks (tenant, id, focus_id, live, first_ms, last_ms, entries, categories, consent,
-       counts, sent_ms, accepted_ms, completed_ms, status, reason, owner, outcomes, procedures)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       counts, sent_ms, accepted_ms, completed_ms, status, reason, owner, outcomes, procedures, procedures_known, service_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
      ON CONFLICT (tenant, id) DO UPDATE SET focus_id = excluded.focus_id, live = excluded.live, first_ms = excluded.first_ms,
        last_ms = excluded.last_ms, entries = excluded.entries, categories = excluded.categories, consent = excluded.consent,
        counts = excluded.counts, sent_ms = excluded.sent_ms, accepted_ms = excluded.accepted_ms, completed_ms = excluded.completed_ms,
-       status = excluded.status, reason = excluded.reason, owner = excluded.owner, outcomes = excluded.outcomes, procedures = excluded.procedures`,
+       status = excluded.status, reason = excluded.reason, owner = excluded.owner, outcomes = excluded.outcomes, procedures = excluded.procedures,
+       procedures_known = excluded.procedures_known, service_ms = excluded.service_ms`,
     [
       tenant,
       v.resource.id,
@@ -118,8 +126,12 @@ async function projectTask(ctx: OpsContext, tenant: string, v: WrittenVersion): 
       sc?.owner ?? null,
       sc?.outcomes ?? null,
       sc?.procedures ?? null,
+      // Counted by linkTaskProcedures when the summary names Procedures.
+      sc?.procedures ? null : 0,
     ],
   );
+  if (sc?.procedures || row?.procedures) await linkTaskProcedures(ctx, tenant, v.resource.id, sc?.procedures ? (JSON.parse(sc.procedures) as string[]) : []);
+  if (needChanged) await refreshPlansNaming(ctx, tenant, 'Task', [v.resource.id]);
 }
 
 async function projectGoal(ctx: OpsContext, tenant: string, v: WrittenVersion): Promise<void> {
@@ -133,10 +145,11 @@ async function projectGoal(ctx: OpsContext, tenant: string, v: WrittenVersion): 
     : undefined;
   const next = nextGoalProjection(previous, v.resource as Goal, v.deleted);
   await ctx.exec.run(
-    `INSERT INTO report_goals (tenant, id, deleted, defined_by, history, element) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (tenant, id) DO UPDATE SET deleted = excluded.deleted, defined_by = excluded.defined_by, history = excluded.history, element = excluded.element`,
-    [tenant, v.resource.id, next.deleted ? 1 : 0, next.definedBy ?? null, JSON.stringify(next.history), JSON.stringify(goalRow(v.resource.id, next))],
+    `INSERT INTO report_goals (tenant, id, deleted, defined_by, history) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (tenant, id) DO UPDATE SET deleted = excluded.deleted, defined_by = excluded.defined_by, history = excluded.history`,
+    [tenant, v.resource.id, next.deleted ? 1 : 0, next.definedBy ?? null, JSON.stringify(next.history)],
   );
+  await refreshPlansNaming(ctx, tenant, 'Goal', [v.resource.id]);
 }
 
 /** A performed start in epoch ms, NULL when missing or unreadable (the report treats both alike). */
@@ -150,7 +163,8 @@ function performedMs(performed: string | null | undefined): number | null {
  * Procedure rows written before migration 006 have a performed text and no time in ms: fills
  * them (an unreadable one loses its text, which the report counted as missing already).
  */
-async function fillProcedureTimes(ctx: OpsContext, tenant: string): Promise<void> {
+async function fillProcedureTimes(ctx: OpsContext, tenant: string): Promise<number> {
+  let filled = 0;
   for (;;) {
     const rows = await ctx.exec.all<{ id: string; performed: string }>(
       'SELECT id, performed FROM report_procedures WHERE tenant = ? AND performed IS NOT NULL AND performed_ms IS NULL LIMIT 1000',
@@ -160,8 +174,20 @@ async function fillProcedureTimes(ctx: OpsContext, tenant: string): Promise<void
       const ms = performedMs(row.performed);
       await ctx.exec.run('UPDATE report_procedures SET performed = ?, performed_ms = ? WHERE tenant = ? AND id = ?', [ms === null ? null : row.performed, ms, tenant, row.id]);
     }
-    if (rows.length < 1000) return;
+    filled += rows.length;
+    if (rows.length < 1000) return filled;
   }
+}
+
+/** Care plans naming the Tasks focused on a ServiceRequest read its categories: rebuilt after it changed. */
+async function refreshPlansOfFocus(ctx: OpsContext, tenant: string, serviceRequestId: string): Promise<void> {
+  const tasks = await ctx.exec.all<{ id: string }>('SELECT id FROM report_tasks WHERE tenant = ? AND focus_id = ?', [tenant, serviceRequestId]);
+  await refreshPlansNaming(
+    ctx,
+    tenant,
+    'Task',
+    tasks.map((t) => t.id),
+  );
 }
 
 /** Keeps the projection of one written version (called in the transaction of the write). */
@@ -176,7 +202,7 @@ export async function projectVersion(ctx: OpsContext, tenant: string, v: Written
       if (v.deleted) {
         await ctx.exec.run('DELETE FROM report_service_requests WHERE tenant = ? AND id = ?', [tenant, resource.id]);
         await ctx.exec.run('UPDATE report_tasks SET categories = NULL, consent = NULL WHERE tenant = ? AND focus_id = ?', [tenant, resource.id]);
-        return;
+        return refreshPlansOfFocus(ctx, tenant, resource.id);
       }
       const p = serviceRequestProjection(resource as ServiceRequest);
       const categories = JSON.stringify(p.categories);
@@ -187,12 +213,12 @@ export async function projectVersion(ctx: OpsContext, tenant: string, v: Written
       );
       // The Tasks focused on it carry its need data (the report reads them without a join).
       await ctx.exec.run('UPDATE report_tasks SET categories = ?, consent = ? WHERE tenant = ? AND focus_id = ?', [categories, p.consent ? 1 : 0, tenant, resource.id]);
-      return;
+      return refreshPlansOfFocus(ctx, tenant, resource.id);
     }
     case 'Procedure': {
       if (v.deleted) {
         await ctx.exec.run('DELETE FROM report_procedures WHERE tenant = ? AND id = ?', [tenant, resource.id]);
-        return;
+        return recountTasksNaming(ctx, tenant, resource.id);
       }
       const p = procedureProjection(resource as Procedure);
       const ms = performedMs(p.performed);
@@ -202,21 +228,10 @@ export async function projectVersion(ctx: OpsContext, tenant: string, v: Written
         // An unreadable start is kept as none: the report counts both alike.
         [tenant, resource.id, ms === null ? null : (p.performed ?? null), ms],
       );
-      return;
+      return recountTasksNaming(ctx, tenant, resource.id);
     }
-    case 'CarePlan': {
-      if (v.deleted) {
-        await ctx.exec.run('DELETE FROM report_care_plans WHERE tenant = ? AND id = ?', [tenant, resource.id]);
-        return;
-      }
-      const p = carePlanProjection(resource as CarePlan);
-      await ctx.exec.run(
-        `INSERT INTO report_care_plans (tenant, id, created_ms, fact, element) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (tenant, id) DO UPDATE SET created_ms = excluded.created_ms, fact = excluded.fact, element = excluded.element`,
-        [tenant, resource.id, Number.isFinite(p.createdMs) ? p.createdMs : null, JSON.stringify(p.fact), JSON.stringify([resource.id, p.fact])],
-      );
-      return;
-    }
+    case 'CarePlan':
+      return projectCarePlan(ctx, tenant, resource as CarePlan & { id: string }, v.deleted);
     default:
       return;
   }
@@ -290,26 +305,12 @@ interface GroupRowSql {
 /**
  * SQL counting the Tasks wholly inside a period from their summaries, in groups of the same
  * owner, categories, status, reason, consent and closed loop (what groupSummaries does in
- * memory): durations as comma-separated lists, first service from the Procedures the latest
- * outputs name. Parameters: tenant, start, end, start.
+ * memory): durations as comma-separated lists, first service and known Procedures from the
+ * Task's columns (task-procedures.ts). Parameters: tenant, start, end, start.
  */
 function summaryGroupsSql(ctx: OpsContext): string {
   const sqlite = ctx.dialect.kind === 'sqlite';
   const list = (expr: string) => (sqlite ? `group_concat(${expr}, ',')` : `string_agg((${expr})::text, ',')`);
-  // Per Task: how many of the Procedures its outputs name the store holds, and the earliest
-  // performed start among them. SQLite: correlated subqueries, CROSS JOIN keeping the ids
-  // first whatever the planner's statistics say (without them it may scan every Procedure per
-  // id list). PostgreSQL: one lateral join, which its parallel workers run beside the scan.
-  const named = `FROM json_each(t.procedures) j CROSS JOIN report_procedures p ON p.tenant = t.tenant AND p.id = j.value`;
-  const procedureFacts = sqlite
-    ? `CASE WHEN t.procedures IS NULL THEN 0 ELSE (SELECT count(*) ${named}) END AS known,
-        CASE WHEN t.procedures IS NULL THEN NULL ELSE (SELECT min(p.performed_ms) ${named}) END AS first_service
-      FROM report_tasks t`
-    : `coalesce(f.known, 0) AS known, f.first_service
-      FROM report_tasks t LEFT JOIN LATERAL (
-        SELECT count(*) AS known, min(p.performed_ms) AS first_service
-        FROM jsonb_array_elements_text(t.procedures::jsonb) AS j(value) JOIN report_procedures p ON p.tenant = t.tenant AND p.id = j.value
-      ) f ON t.procedures IS NOT NULL`;
   return `SELECT owner, categories, status, reason, consent, closed, count(*) AS n,
       ${list('CASE WHEN accepted_ms >= 0 THEN accepted_ms - sent_ms END')} AS to_acceptance,
       ${list('CASE WHEN completed_ms >= 0 THEN completed_ms - sent_ms END')} AS to_completion,
@@ -317,8 +318,8 @@ function summaryGroupsSql(ctx: OpsContext): string {
       sum(CASE WHEN closed = 1 AND known = 0 THEN 1 ELSE 0 END) AS without_procedure
     FROM (
       SELECT t.owner, t.categories, t.status, t.reason, t.consent, CASE WHEN t.outcomes > 0 THEN 1 ELSE 0 END AS closed,
-        t.sent_ms, t.accepted_ms, t.completed_ms,
-        ${procedureFacts}
+        t.sent_ms, t.accepted_ms, t.completed_ms, coalesce(t.procedures_known, 0) AS known, t.service_ms AS first_service
+      FROM report_tasks t
       WHERE t.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.counts = 1 AND t.sent_ms >= ?
     ) x
     GROUP BY owner, categories, status, reason, consent, closed`;
@@ -349,13 +350,6 @@ function requestOfJson(categories: string[] | null, consent: number | null): Ser
   return categories === null ? undefined : { categories, consent: consent === 1 };
 }
 
-type GoalJson = [id: string, deleted: number, definedBy: string | null, history: GoalProjection['history']];
-
-/** The JSON element a Goal row holds for the report's read. */
-function goalRow(id: string, goal: GoalProjection): GoalJson {
-  return [id, goal.deleted ? 1 : 0, goal.definedBy ?? null, goal.history];
-}
-
 export function referralFactsOps(ctx: OpsContext) {
   return {
     /**
@@ -366,34 +360,17 @@ export function referralFactsOps(ctx: OpsContext) {
     async readReportProjection(tenant: string, period: { start: string; end: string }): Promise<ReportProjectionInput> {
       const startMs = instantMs(period.start);
       const endMs = instantMs(period.end);
+      const window = [tenant, startMs, endMs];
       // The reads that depend on nothing else go out together (on PostgreSQL each on its own
       // pooled connection, so the server works on one while this process parses another).
-      const goalIdsOf =
-        ctx.dialect.kind === 'sqlite'
-          ? // CROSS JOIN fixes SQLite's join order: care plans first, then their goal ids, then each Goal by key.
-            "json_each(c.fact, '$.goalIds') j CROSS JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value"
-          : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'goalIds') AS j(value) JOIN report_goals g ON g.tenant = c.tenant AND g.id = j.value";
-      const taskIdsOf =
-        ctx.dialect.kind === 'sqlite'
-          ? "json_each(c.fact, '$.referralIds') j CROSS JOIN report_tasks t ON t.tenant = c.tenant AND t.id = j.value"
-          : "LATERAL jsonb_array_elements_text((c.fact::jsonb) -> 'referralIds') AS j(value) JOIN report_tasks t ON t.tenant = c.tenant AND t.id = j.value";
-      const window = [tenant, startMs, endMs];
-      await fillProcedureTimes(ctx, tenant);
-      const [groupRows, spanRows, unsummarisedRows, plans, goalRows, namedRows] = await Promise.all([
+      const [groupRows, spanRows, unsummarisedRows, planRows] = await Promise.all([
         // Tasks with every version in [start, end) and a summary, sent in the period: counted in SQL.
         ctx.exec.all<GroupRowSql>(summaryGroupsSql(ctx), [...window, startMs]),
         // The other Tasks with a version in [start, end): with one outside it too, or without a summary.
         jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.last_ms >= ? AND t.first_ms < ? AND (t.first_ms < ? OR t.last_ms >= ?)'), [...window, startMs, endMs]),
         jsonRows<TaskJson>(ctx, taskRowsSql(ctx, 't.tenant = ? AND t.first_ms >= ? AND t.last_ms < ? AND t.counts IS NULL'), window),
-        // Care plans created in the period, and their Goals by a join on the goal ids each lists.
-        jsonRows<[string, CarePlanProjection['fact']]>(ctx, concatRowsSql(ctx, 'element', 'FROM report_care_plans WHERE tenant = ? AND created_ms >= ? AND created_ms < ?'), window),
-        jsonRows<GoalJson>(ctx, concatRowsSql(ctx, 'g.element', `FROM report_care_plans c CROSS JOIN ${goalIdsOf} WHERE c.tenant = ? AND c.created_ms >= ? AND c.created_ms < ?`), window),
-        // The referral Tasks those care plans name, with their current need categories.
-        jsonRows<[id: string, live: number, categories: string[] | null]>(
-          ctx,
-          jsonRowsSql(ctx, [['t.id', 's'], ['t.live', 'n'], ['t.categories', 'j']], `FROM report_care_plans c CROSS JOIN ${taskIdsOf} WHERE c.tenant = ? AND c.created_ms >= ? AND c.created_ms < ?`),
-          window,
-        ),
+        // Care plans created in the period: one row each, with their Goals and Tasks' categories.
+        jsonRows<CarePlanReportRow>(ctx, concatRowsSql(ctx, 'report_row', 'FROM report_care_plans WHERE tenant = ? AND created_ms >= ? AND created_ms < ?'), window),
       ]);
       const summaryGroups = groupRows.map(groupFromRow);
       const taskRows = unsummarisedRows.length === 0 ? spanRows : [...spanRows, ...unsummarisedRows];
@@ -416,20 +393,12 @@ export function referralFactsOps(ctx: OpsContext) {
           if (fact) referrals.push(fact);
         }
       }
-      const goals = new Map<string, GoalProjection>();
-      for (const [id, deleted, definedBy, history] of goalRows) goals.set(id, { deleted: deleted === 1, history, ...(definedBy !== null ? { definedBy } : {}) });
-      const carePlans = plans.map(([id, fact]) => carePlanFromRow(id, fact, goals));
 
-      // The categories of a care plan are those of the referrals it contains, cohort or not:
-      // the referrals read above as of the period, else the live Task's current focus.
-      const categoriesById = new Map<string, readonly string[]>();
-      for (const [id, live, categories] of namedRows) if (live === 1) categoriesById.set(id, categories ?? []);
-      for (const r of referrals) categoriesById.set(r.id, r.categories);
-      for (const cp of carePlans) {
-        const found: string[] = [];
-        for (const id of cp.referralIds) for (const c of categoriesById.get(id) ?? []) if (!found.includes(c)) found.push(c);
-        cp.categories = found;
-      }
+      // A care plan counts with the categories of the referrals it contains: those read above
+      // as of the period, the others with their current ones (kept on the plan's row).
+      const categoriesOf = new Map<string, readonly string[]>();
+      for (const r of referrals) categoriesOf.set(r.id, r.categories);
+      const carePlanSummaries = planRows.map((row) => carePlanSummaryFromRow(row, categoriesOf, startMs, endMs));
 
       // The Procedures the outputs of the referrals read above name (the grouped ones were counted with theirs).
       const procedureIds = new Set<string>();
@@ -445,7 +414,20 @@ export function referralFactsOps(ctx: OpsContext) {
               ]),
             );
       const procedures = procedureRows.map(([id, performed]) => procedureFromRow(id, performed));
-      return { referrals, summaryGroups, procedures, carePlans };
+      return { referrals, summaryGroups, procedures, carePlanSummaries };
+    },
+
+    /**
+     * Completes rows written before the projection's later migrations (Procedure times in ms,
+     * Tasks' first service and care plans' report rows, with their links), a batch of each
+     * per call (a transaction each);
+     * `done` once nothing is left. Run before a report reads.
+     */
+    async completeReportProjection(tenant: string): Promise<{ procedures: number; tasks: number; carePlans: number; done: boolean }> {
+      const procedures = await fillProcedureTimes(ctx, tenant);
+      const tasks = await linkUnlinkedTasks(ctx, tenant, ROWS_PER_BATCH);
+      const carePlans = await buildMissingPlanRows(ctx, tenant, ROWS_PER_BATCH);
+      return { procedures, tasks, carePlans, done: tasks < ROWS_PER_BATCH && carePlans < ROWS_PER_BATCH };
     },
 
     /**
@@ -456,7 +438,7 @@ export function referralFactsOps(ctx: OpsContext) {
     async rebuildReportProjection(tenant?: string): Promise<{ versions: number }> {
       const where = tenant === undefined ? '' : ' WHERE tenant = ?';
       const params: SqlValue[] = tenant === undefined ? [] : [tenant];
-      for (const table of ['report_tasks', 'report_service_requests', 'report_procedures', 'report_care_plans', 'report_goals']) {
+      for (const table of ['report_tasks', 'report_service_requests', 'report_procedures', 'report_care_plans', 'report_care_plan_links', 'report_goals', 'report_task_procedures']) {
         await ctx.exec.run(`DELETE FROM ${table}${where}`, params);
       }
       let versions = 0;

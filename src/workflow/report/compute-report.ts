@@ -29,7 +29,10 @@ import { instantMs } from './instant.ts';
 import { durationStats } from './percentiles.ts';
 import type {
   CarePlanFact,
+  CarePlanSummary,
   GoalDefiner,
+  GoalSteps,
+  GoalsSummary,
   GroupFigures,
   ReferralFact,
   ReferralReport,
@@ -272,6 +275,26 @@ export function groupSummaries(summaries: readonly ReferralSummary[], startMs: n
   return [...byKey.values()];
 }
 
+/** How the Goals of a care plan count in [startMs, endMs): definers, achievement as of the end, steps in the period. */
+export function summariseGoals(goals: readonly GoalSteps[], startMs: number, endMs: number): GoalsSummary {
+  const out: GoalsSummary = { clientDefined: false, goals: goals.length, goalsByDefiner: { client: 0, 'case-manager': 0, jointly: 0, unspecified: 0 }, achieved: 0, progressing: 0, steps: 0 };
+  for (const goal of goals) {
+    out.goalsByDefiner[goal.definedBy ?? 'unspecified']++;
+    if (goal.definedBy === 'client') out.clientDefined = true;
+    let previous: string | undefined;
+    for (let i = 0; i < goal.times.length; i++) {
+      const t = goal.times[i];
+      const status = goal.statuses[i];
+      if (!(t < endMs) || status === undefined) continue;
+      if (status !== previous && t >= startMs) out.steps++;
+      previous = status;
+    }
+    if (previous !== undefined && ACHIEVED.has(previous)) out.achieved++;
+    else if (previous !== undefined && PROGRESSING.has(previous)) out.progressing++;
+  }
+  return out;
+}
+
 function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categoriesById: ReadonlyMap<string, readonly string[]>, groups: Groups): void {
   const created = instantMs(cp.created);
   if (!(created >= startMs && created < endMs)) {
@@ -285,32 +308,25 @@ function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categorie
     }
     categories = found;
   }
-  let client = false;
-  let achieved = 0;
-  let progressing = 0;
-  let steps = 0;
-  const byDefiner = { client: 0, 'case-manager': 0, jointly: 0, unspecified: 0 };
-  for (const goal of cp.goals) {
-    byDefiner[goal.definedBy ?? 'unspecified']++;
-    if (goal.definedBy === 'client') client = true;
-    let previous: string | undefined;
-    for (const h of goal.history) {
-      const t = instantMs(h.lastUpdated);
-      if (!(t < endMs) || h.achievementStatus === undefined) continue;
-      if (h.achievementStatus !== previous && t >= startMs) steps++;
-      previous = h.achievementStatus;
-    }
-    if (previous !== undefined && ACHIEVED.has(previous)) achieved++;
-    else if (previous !== undefined && PROGRESSING.has(previous)) progressing++;
-  }
-  for (const acc of groups.targets(cp.organization ?? UNASSIGNED, categories)) {
+  const goals: GoalSteps[] = cp.goals.map((g) => ({
+    definedBy: g.definedBy,
+    times: g.history.map((h) => instantMs(h.lastUpdated)),
+    statuses: g.history.map((h) => h.achievementStatus),
+  }));
+  const summary: CarePlanSummary = { ...summariseGoals(goals, startMs, endMs), categories };
+  if (cp.organization !== undefined) summary.organization = cp.organization;
+  addCarePlanSummary(summary, groups);
+}
+
+function addCarePlanSummary(s: CarePlanSummary, groups: Groups): void {
+  for (const acc of groups.targets(s.organization ?? UNASSIGNED, s.categories)) {
     acc.carePlans++;
-    if (client) acc.carePlansWithClientDefinedGoals++;
-    acc.goals += cp.goals.length;
-    for (const k of Object.keys(byDefiner) as (keyof typeof byDefiner)[]) acc.goalsByDefiner[k] += byDefiner[k];
-    acc.goalsAchieved += achieved;
-    acc.goalsProgressing += progressing;
-    acc.stepsRecorded += steps;
+    if (s.clientDefined) acc.carePlansWithClientDefinedGoals++;
+    acc.goals += s.goals;
+    for (const k of Object.keys(s.goalsByDefiner) as (keyof CarePlanSummary['goalsByDefiner'])[]) acc.goalsByDefiner[k] += s.goalsByDefiner[k];
+    acc.goalsAchieved += s.achieved;
+    acc.goalsProgressing += s.progressing;
+    acc.stepsRecorded += s.steps;
   }
 }
 
@@ -346,6 +362,7 @@ export function computeReferralReport(input: ReferralReportInput, options: Repor
   for (const cp of input.carePlans) {
     addCarePlan(cp, startMs, endMs, categoriesById, groups);
   }
+  for (const s of input.carePlanSummaries ?? []) addCarePlanSummary(s, groups);
 
   const report: ReferralReport = {
     period: { start: options.period.start, end: options.period.end },

@@ -3,14 +3,15 @@
 // the resource histories. `report-facts.ts` turns whole resources into report facts; this
 // file turns one version into a compact row entry, and the rows of a tenant back into the
 // same report facts the history read produces (same window, same exclusions), and keeps per
-// Task a summary of how it counts in any period that holds all its versions.
+// Task a summary of how it counts in any period that holds all its versions and per care
+// plan the row its figures are summarised from.
 import type { CarePlan, Goal, Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
 import { parseReference } from '../references.ts';
 import { isReferralTaskStatus } from '../task-status.ts';
 import { instantMs } from './instant.ts';
-import { summariseReferral } from './compute-report.ts';
+import { summariseGoals, summariseReferral } from './compute-report.ts';
 import { carePlanFact, goalFact, procedureFact, referralFact, sdohCategories, taskVersionFact } from './report-facts.ts';
-import type { CarePlanFact, GoalFact, ProcedureFact, ReferralFact, TaskVersionFact } from './report-types.ts';
+import type { CarePlanSummary, GoalSteps, ProcedureFact, ReferralFact, TaskVersionFact } from './report-types.ts';
 
 /** One Task version in the projection. Short keys: a referral has a few, a tenant 100,000s. */
 export interface TaskEntry {
@@ -224,22 +225,71 @@ export function procedureFromRow(id: string, performed: string | null | undefine
   return performed === null || performed === undefined ? { id } : { id, performed };
 }
 
-export function goalFromRow(id: string, goal: GoalProjection): GoalFact {
-  const fact: GoalFact = { id, history: goal.history.map((h) => ({ achievementStatus: h.a, lastUpdated: h.t })) };
-  if (goal.definedBy === 'client' || goal.definedBy === 'case-manager' || goal.definedBy === 'jointly') fact.definedBy = goal.definedBy;
-  return fact;
+/**
+ * What a care plan's row holds for reports, kept current by every write that changes it: the
+ * organisation, each referral Task it names with that Task's current need categories (none
+ * when the Task is deleted or unknown), and each of its Goals that exists and is not deleted
+ * with its definer and its achievement status per version (times in epoch ms, null when
+ * unreadable). Short arrays: a tenant has tens of thousands of plans.
+ */
+export type CarePlanReportRow = [
+  organization: string | null,
+  referrals: [id: string, categories: string[]][],
+  goals: [definedBy: string | null, times: (number | null)[], statuses: (string | null)[]][],
+];
+
+/** Need data of a referral Task as a care plan's row reads it. */
+export interface TaskNeed {
+  live: boolean;
+  /** Categories of its current focus ServiceRequest; null without one in the store. */
+  categories: string[] | null;
 }
 
-/** A care plan fact from its row and the Goal rows of its goals (missing or deleted Goals left out). */
-export function carePlanFromRow(id: string, row: CarePlanProjection['fact'], goals: ReadonlyMap<string, GoalProjection>): CarePlanFact {
-  const out: GoalFact[] = [];
-  for (const goalId of row.goalIds) {
+/** The report row of a care plan from its projection, its Goals' and its Tasks' rows. */
+export function carePlanReportRow(
+  fact: CarePlanProjection['fact'],
+  goals: ReadonlyMap<string, GoalProjection>,
+  tasks: ReadonlyMap<string, TaskNeed>,
+): CarePlanReportRow {
+  const referrals: CarePlanReportRow[1] = fact.referralIds.map((id) => {
+    const t = tasks.get(id);
+    return [id, t?.live ? (t.categories ?? []) : []];
+  });
+  const goalRows: CarePlanReportRow[2] = [];
+  for (const goalId of fact.goalIds) {
     const g = goals.get(goalId);
-    if (g && !g.deleted) out.push(goalFromRow(goalId, g));
+    if (!g || g.deleted) continue;
+    goalRows.push([
+      g.definedBy ?? null,
+      g.history.map((h) => {
+        const ms = instantMs(h.t);
+        return Number.isFinite(ms) ? ms : null;
+      }),
+      g.history.map((h) => h.a ?? null),
+    ]);
   }
-  const fact: CarePlanFact = { id, created: row.created, referralIds: row.referralIds, goals: out };
-  if (row.organization !== undefined) fact.organization = row.organization;
-  return fact;
+  return [fact.organization ?? null, referrals, goalRows];
+}
+
+/**
+ * How a care plan created in [startMs, endMs) counts, from its report row. `categoriesOf`
+ * gives the categories of referrals as of the period where they may differ from the current
+ * ones (those the report read from their entries); the others count with their current ones.
+ */
+export function carePlanSummaryFromRow(row: CarePlanReportRow, categoriesOf: ReadonlyMap<string, readonly string[]>, startMs: number, endMs: number): CarePlanSummary {
+  const [organization, referrals, goalRows] = row;
+  const categories: string[] = [];
+  for (const [id, current] of referrals) {
+    for (const c of categoriesOf.get(id) ?? current) if (!categories.includes(c)) categories.push(c);
+  }
+  const goals: GoalSteps[] = goalRows.map(([definedBy, times, statuses]) => {
+    const g: GoalSteps = { times: times.map((t) => t ?? Number.NaN), statuses: statuses.map((a) => a ?? undefined) };
+    if (definedBy === 'client' || definedBy === 'case-manager' || definedBy === 'jointly') g.definedBy = definedBy;
+    return g;
+  });
+  const summary: CarePlanSummary = { ...summariseGoals(goals, startMs, endMs), categories };
+  if (organization !== null) summary.organization = organization;
+  return summary;
 }
 
 /** The summary columns of a Task row (see summaryColumns). */

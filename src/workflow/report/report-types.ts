@@ -61,6 +61,32 @@ export interface CarePlanFact {
   goals: GoalFact[];
 }
 
+/** A Goal as a care plan's figures read it: who defined it, its achievement status per version and when (epoch ms, NaN when unreadable). */
+export interface GoalSteps {
+  definedBy?: GoalDefiner;
+  times: readonly number[];
+  statuses: readonly (string | undefined)[];
+}
+
+/** How the Goals of a care plan count in a period (compute-report.ts summariseGoals). */
+export interface GoalsSummary {
+  /** At least one Goal defined by the client. */
+  clientDefined: boolean;
+  goals: number;
+  goalsByDefiner: Record<GoalDefiner | 'unspecified', number>;
+  /** Goals achieved / progressing as of the end of the period. */
+  achieved: number;
+  progressing: number;
+  /** Changes of achievement status recorded in the period. */
+  steps: number;
+}
+
+/** A care plan created in the period, summarised for it (the store's projection builds these). */
+export interface CarePlanSummary extends GoalsSummary {
+  organization?: string;
+  categories: readonly string[];
+}
+
 /**
  * A referral as it counts in a report whose period holds every one of its versions: what
  * compute-report.ts derives from its versions, kept by the store's projection per Task so
@@ -115,6 +141,8 @@ export interface ReferralReportInput {
   summaryGroups?: readonly SummaryGroup[];
   procedures: readonly ProcedureFact[];
   carePlans: readonly CarePlanFact[];
+  /** Care plans created in the period, already summarised for it; counted like `carePlans`. */
+  carePlanSummaries?: readonly CarePlanSummary[];
   /** Outbox entries that failed and wait for a retry or sit in the dead-letter list. */
   pendingSyncFailures: number;
 }
