@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { CarePlan, Goal, Procedure, ServiceRequest, Task } from '@medplum/fhirtypes';
 import type { Store, StoredVersion } from '../store/store.ts';
+import { carePlanCategories } from '../workflow/report/compute-report.ts';
 import { instantMs } from '../workflow/report/instant.ts';
 import { carePlanFact, procedureFact, referralFact, sdohCategories } from '../workflow/report/report-facts.ts';
 import type { CarePlanFact, ReferralFact, ReferralReportInput } from '../workflow/report/report-types.ts';
@@ -184,11 +185,7 @@ async function carePlanFacts(
   });
   // The categories of a care plan are those of the referrals it contains, cohort or not.
   await categoriesOf(store, tenant, [...new Set(facts.flatMap((f) => f.referralIds))], categoriesById);
-  for (const f of facts) {
-    const found: string[] = [];
-    for (const id of f.referralIds) for (const c of categoriesById.get(id) ?? []) if (!found.includes(c)) found.push(c);
-    f.categories = found;
-  }
+  for (const f of facts) f.categories = carePlanCategories(f.referralIds, (id) => categoriesById.get(id));
   return facts;
 }
 

@@ -6,7 +6,7 @@ import type { Indexer, Store, StoreOps } from './store.ts';
 import type { Executor, Runner } from './sql/executor.ts';
 import { auditOps } from './ops/audit.ts';
 import { coordinationOps } from './ops/coordination.ts';
-import type { OpsContext } from './ops/context.ts';
+import { type OpsContext, lockKeys } from './ops/context.ts';
 import { outboxOps } from './ops/outbox.ts';
 import { outboxViewOps } from './ops/outbox-views.ts';
 import { partnerOps } from './ops/partners.ts';
@@ -33,11 +33,7 @@ function opsOn(exec: Executor, runner: Runner, options: SqlStoreOptions): StoreO
     ...partnerOps(ctx),
     ...referralFactsOps(ctx),
     ...subscriptionOps(ctx),
-    async lock(key: string): Promise<void> {
-      if (runner.dialect.lockSql) {
-        await exec.all(runner.dialect.lockSql, [key]);
-      }
-    },
+    lock: (key: string): Promise<void> => lockKeys(ctx, [key]),
   };
 }
 

@@ -280,8 +280,8 @@ export interface StoreOps {
   readReportProjection(tenant: string, period: { start: string; end: string }): Promise<ReportProjectionInput>;
   /**
    * Completes rows of a tenant written before the projection's later migrations (Procedure
-   * times, Tasks' first service, care plans' report rows), a batch per call; `done` when nothing is left. Run
-   * until done before reading a report.
+   * times, Tasks' first service, care plans' report rows), a batch per call (a transaction
+   * each); `done` when nothing is left. Run until done before reading a report.
    */
   completeReportProjection(tenant: string): Promise<{ procedures: number; tasks: number; carePlans: number; done: boolean }>;
   /** Rebuilds the projection of a tenant (all when undefined) from the version history. */

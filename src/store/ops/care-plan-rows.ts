@@ -13,21 +13,13 @@
 // writers' committed rows. SQLite transactions are exclusive already.
 import type { CarePlan } from '@medplum/fhirtypes';
 import { type CarePlanProjection, type GoalProjection, type TaskNeed, carePlanProjection, carePlanReportRow } from '../../workflow/report/projection.ts';
-import type { SqlValue } from '../sql/executor.ts';
-import type { OpsContext } from './context.ts';
+import { type OpsContext, lockKeys, placeholders } from './context.ts';
 
 type LinkKind = 'Goal' | 'Task';
 
-function placeholders(n: number): string {
-  return new Array<string>(n).fill('?').join(', ');
-}
-
-/** Takes the transaction lock of each target (PostgreSQL), in one order for every writer. */
-async function lockTargets(ctx: OpsContext, tenant: string, targets: readonly [LinkKind, string][]): Promise<void> {
-  const sql = ctx.dialect.lockSql;
-  if (sql === undefined) return;
-  const keys = [...new Set(targets.map(([kind, id]) => `report-plan-target:${tenant}:${kind}/${id}`))].sort();
-  for (const key of keys) await ctx.exec.all(sql, [key]);
+/** Takes the transaction lock of each target (PostgreSQL). */
+function lockTargets(ctx: OpsContext, tenant: string, targets: readonly [LinkKind, string][]): Promise<void> {
+  return lockKeys(ctx, targets.map(([kind, id]) => `report-plan-target:${tenant}:${kind}/${id}`));
 }
 
 /** Rebuilds the report row of one plan from the current Goal and Task rows. */
@@ -59,11 +51,7 @@ async function rebuildRow(ctx: OpsContext, tenant: string, planId: string): Prom
 /** Rebuilds the rows of the plans naming any of these Goals or Tasks (called after their rows changed). */
 export async function refreshPlansNaming(ctx: OpsContext, tenant: string, kind: LinkKind, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await lockTargets(
-    ctx,
-    tenant,
-    ids.map((id) => [kind, id]),
-  );
+  await lockTargets(ctx, tenant, ids.map((id): [LinkKind, string] => [kind, id]));
   const plans = await ctx.exec.all<{ plan_id: string }>(
     `SELECT DISTINCT plan_id FROM report_care_plan_links WHERE tenant = ? AND kind = ? AND target_id IN (${placeholders(ids.length)}) ORDER BY plan_id`,
     [tenant, kind, ...ids],
@@ -74,16 +62,10 @@ export async function refreshPlansNaming(ctx: OpsContext, tenant: string, kind: 
 async function replaceLinks(ctx: OpsContext, tenant: string, planId: string, fact: CarePlanProjection['fact'] | undefined): Promise<void> {
   await ctx.exec.run('DELETE FROM report_care_plan_links WHERE tenant = ? AND plan_id = ?', [tenant, planId]);
   if (fact === undefined) return;
-  const links = new Set<string>();
-  const params: SqlValue[] = [];
-  for (const [kind, ids] of [['Goal', fact.goalIds] as const, ['Task', fact.referralIds] as const]) {
-    for (const id of ids) {
-      if (links.has(`${kind}/${id}`)) continue;
-      links.add(`${kind}/${id}`);
-      params.push(tenant, kind, id, planId);
-    }
-  }
-  if (params.length > 0) await ctx.exec.run(`INSERT INTO report_care_plan_links (tenant, kind, target_id, plan_id) VALUES ${new Array<string>(params.length / 4).fill('(?, ?, ?, ?)').join(', ')}`, params);
+  // A plan may name a Goal or Task twice: one link each.
+  const links = new Map(targetsOf(fact).map(([kind, id]) => [`${kind}/${id}`, [tenant, kind, id, planId]]));
+  if (links.size === 0) return;
+  await ctx.exec.run(`INSERT INTO report_care_plan_links (tenant, kind, target_id, plan_id) VALUES ${[...links.values()].map(() => '(?, ?, ?, ?)').join(', ')}`, [...links.values()].flat());
 }
 
 function targetsOf(fact: CarePlanProjection['fact']): [LinkKind, string][] {

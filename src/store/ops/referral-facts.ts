@@ -29,7 +29,7 @@ import {
   summaryColumns,
 } from '../../workflow/report/projection.ts';
 import type { SqlValue } from '../sql/executor.ts';
-import { iso, type OpsContext } from './context.ts';
+import { iso, type OpsContext, placeholders } from './context.ts';
 
 /** Resource types the projection follows. */
 export const PROJECTED_TYPES: ReadonlySet<string> = new Set(['Task', 'ServiceRequest', 'Procedure', 'CarePlan', 'Goal']);
@@ -66,10 +66,6 @@ interface TaskRowSql {
   first_ms: number | string;
   last_ms: number | string;
   entries: string;
-}
-
-function placeholders(n: number): string {
-  return new Array<string>(n).fill('?').join(', ');
 }
 
 async function inChunks<R>(ids: readonly string[], fn: (chunk: string[]) => Promise<R[]>): Promise<R[]> {
@@ -182,12 +178,8 @@ async function fillProcedureTimes(ctx: OpsContext, tenant: string): Promise<numb
 /** Care plans naming the Tasks focused on a ServiceRequest read its categories: rebuilt after it changed. */
 async function refreshPlansOfFocus(ctx: OpsContext, tenant: string, serviceRequestId: string): Promise<void> {
   const tasks = await ctx.exec.all<{ id: string }>('SELECT id FROM report_tasks WHERE tenant = ? AND focus_id = ?', [tenant, serviceRequestId]);
-  await refreshPlansNaming(
-    ctx,
-    tenant,
-    'Task',
-    tasks.map((t) => t.id),
-  );
+  const ids = tasks.map((t) => t.id);
+  await refreshPlansNaming(ctx, tenant, 'Task', ids);
 }
 
 /** Keeps the projection of one written version (called in the transaction of the write). */
@@ -354,8 +346,9 @@ export function referralFactsOps(ctx: OpsContext) {
   return {
     /**
      * The report input for a tenant and a half-open period [start, end), from the projection:
-     * the same referrals, Procedures and care plans (with their categories) the history read
-     * gives.
+     * the referrals, Procedures and care plans the history read gives, those wholly inside
+     * the period already grouped and the care plans already summarised.
+     * (completeReportProjection first, for rows written before migrations 006 and 007.)
      */
     async readReportProjection(tenant: string, period: { start: string; end: string }): Promise<ReportProjectionInput> {
       const startMs = instantMs(period.start);
@@ -420,8 +413,7 @@ export function referralFactsOps(ctx: OpsContext) {
     /**
      * Completes rows written before the projection's later migrations (Procedure times in ms,
      * Tasks' first service and care plans' report rows, with their links), a batch of each
-     * per call (a transaction each);
-     * `done` once nothing is left. Run before a report reads.
+     * per call (a transaction each); `done` once nothing is left. Run before a report reads.
      */
     async completeReportProjection(tenant: string): Promise<{ procedures: number; tasks: number; carePlans: number; done: boolean }> {
       const procedures = await fillProcedureTimes(ctx, tenant);

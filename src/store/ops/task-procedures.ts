@@ -7,13 +7,10 @@
 // Concurrent writers on PostgreSQL (read committed): a writer takes a transaction lock on
 // each Procedure it links or changes before reading the links or the Procedure rows, so the
 // later of two writers always sees the other's committed rows.
-import type { OpsContext } from './context.ts';
+import { type OpsContext, lockKeys } from './context.ts';
 
-
-async function lockProcedures(ctx: OpsContext, tenant: string, ids: readonly string[]): Promise<void> {
-  const sql = ctx.dialect.lockSql;
-  if (sql === undefined) return;
-  for (const key of [...new Set(ids)].sort()) await ctx.exec.all(sql, [`report-procedure:${tenant}:${key}`]);
+function lockProcedures(ctx: OpsContext, tenant: string, ids: readonly string[]): Promise<void> {
+  return lockKeys(ctx, ids.map((id) => `report-procedure:${tenant}:${id}`));
 }
 
 /** Sets the known count and first service of Tasks from their links and the Procedure rows. */

@@ -275,6 +275,13 @@ export function groupSummaries(summaries: readonly ReferralSummary[], startMs: n
   return [...byKey.values()];
 }
 
+/** The need categories of a care plan: those of the referrals it contains, each once, in order. */
+export function carePlanCategories(referralIds: Iterable<string>, categoriesOf: (referralId: string) => readonly string[] | undefined): string[] {
+  const found: string[] = [];
+  for (const id of referralIds) for (const c of categoriesOf(id) ?? []) if (!found.includes(c)) found.push(c);
+  return found;
+}
+
 /** How the Goals of a care plan count in [startMs, endMs): definers, achievement as of the end, steps in the period. */
 export function summariseGoals(goals: readonly GoalSteps[], startMs: number, endMs: number): GoalsSummary {
   const out: GoalsSummary = { clientDefined: false, goals: goals.length, goalsByDefiner: { client: 0, 'case-manager': 0, jointly: 0, unspecified: 0 }, achieved: 0, progressing: 0, steps: 0 };
@@ -300,14 +307,7 @@ function addCarePlan(cp: CarePlanFact, startMs: number, endMs: number, categorie
   if (!(created >= startMs && created < endMs)) {
     return;
   }
-  let categories: readonly string[] | undefined = cp.categories;
-  if (categories === undefined) {
-    const found: string[] = [];
-    for (const id of cp.referralIds) {
-      for (const c of categoriesById.get(id) ?? []) if (!found.includes(c)) found.push(c);
-    }
-    categories = found;
-  }
+  const categories = cp.categories ?? carePlanCategories(cp.referralIds, (id) => categoriesById.get(id));
   const goals: GoalSteps[] = cp.goals.map((g) => ({
     definedBy: g.definedBy,
     times: g.history.map((h) => instantMs(h.lastUpdated)),

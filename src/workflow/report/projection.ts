@@ -9,8 +9,8 @@ import type { CarePlan, Goal, Procedure, ServiceRequest, Task } from '@medplum/f
 import { parseReference } from '../references.ts';
 import { isReferralTaskStatus } from '../task-status.ts';
 import { instantMs } from './instant.ts';
-import { summariseGoals, summariseReferral } from './compute-report.ts';
-import { carePlanFact, goalFact, procedureFact, referralFact, sdohCategories, taskVersionFact } from './report-facts.ts';
+import { carePlanCategories, summariseGoals, summariseReferral } from './compute-report.ts';
+import { carePlanFact, goalDefiner, goalFact, procedureFact, referralFact, sdohCategories, taskVersionFact } from './report-facts.ts';
 import type { CarePlanSummary, GoalSteps, ProcedureFact, ReferralFact, TaskVersionFact } from './report-types.ts';
 
 /** One Task version in the projection. Short keys: a referral has a few, a tenant 100,000s. */
@@ -278,13 +278,12 @@ export function carePlanReportRow(
  */
 export function carePlanSummaryFromRow(row: CarePlanReportRow, categoriesOf: ReadonlyMap<string, readonly string[]>, startMs: number, endMs: number): CarePlanSummary {
   const [organization, referrals, goalRows] = row;
-  const categories: string[] = [];
-  for (const [id, current] of referrals) {
-    for (const c of categoriesOf.get(id) ?? current) if (!categories.includes(c)) categories.push(c);
-  }
+  const current = new Map(referrals);
+  const categories = carePlanCategories(current.keys(), (id) => categoriesOf.get(id) ?? current.get(id));
   const goals: GoalSteps[] = goalRows.map(([definedBy, times, statuses]) => {
     const g: GoalSteps = { times: times.map((t) => t ?? Number.NaN), statuses: statuses.map((a) => a ?? undefined) };
-    if (definedBy === 'client' || definedBy === 'case-manager' || definedBy === 'jointly') g.definedBy = definedBy;
+    const definer = goalDefiner(definedBy);
+    if (definer !== undefined) g.definedBy = definer;
     return g;
   });
   const summary: CarePlanSummary = { ...summariseGoals(goals, startMs, endMs), categories };

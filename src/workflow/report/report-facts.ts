@@ -65,13 +65,18 @@ export function procedureFact(procedure: Procedure): ProcedureFact {
   return { id: procedure.id ?? '', performed: procedure.performedDateTime ?? procedure.performedPeriod?.start };
 }
 
+/** The definer a Goal's defined-by code names; undefined for any other code or none. */
+export function goalDefiner(code: string | null | undefined): GoalDefiner | undefined {
+  return DEFINERS.find((d) => d === code);
+}
+
 /** A Goal from its versions (oldest first). */
 export function goalFact(versions: readonly Goal[]): GoalFact {
   const last = versions[versions.length - 1];
   const code = last?.extension?.find((e) => e.url === GOAL_DEFINED_BY)?.valueCode;
   return {
     id: last?.id ?? '',
-    definedBy: DEFINERS.find((d) => d === code),
+    definedBy: goalDefiner(code),
     history: versions.map((g) => ({ achievementStatus: g.achievementStatus?.coding?.[0]?.code, lastUpdated: versionTime(g, g.startDate) })),
   };
 }
